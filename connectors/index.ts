@@ -1,0 +1,11 @@
+// The composition root for connector types: the engine knows none of them; this file registers
+// every built-in one. A connector module exports a ConnectorDefinition; add one line here.
+import type { ConnectorRegistry } from '../engine/connectors/registry';
+import { fileConnector } from './file/file';
+import { httpConnector } from './http/http';
+
+export function registerBuiltinConnectors(registry: ConnectorRegistry): ConnectorRegistry {
+  registry.register(fileConnector);
+  registry.register(httpConnector);
+  return registry;
+}

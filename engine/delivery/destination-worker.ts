@@ -1,0 +1,225 @@
+// Drains one destination's durable queue: at-least-once delivery with an idempotency key, exponential
+// backoff with jitter, a dead-letter state after the last attempt, and ordering per key (deliveries
+// that share an order key go one at a time, oldest first, while different keys run in parallel).
+// Memory stays bounded whatever the backlog: the queue lives in the store and is read in windows.
+import type { Logger } from 'winston';
+import type { DestinationConnector } from '../connectors/types';
+import { PermanentDeliveryError } from '../connectors/types';
+import type { MessageStore, QueuedDelivery } from '../store/types';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  concurrency: number;
+}
+
+export interface DeliveryEvent {
+  kind: 'sent' | 'retry' | 'dead';
+  delivery: QueuedDelivery;
+  durationMs: number;
+  error?: string;
+}
+
+/** Backoff before attempt n+1 after n failures: exponential, capped, with "equal jitter". */
+export function backoffDelay(failures: number, policy: Pick<RetryPolicy, 'initialBackoffMs' | 'maxBackoffMs'>, random = Math.random): number {
+  const exponential = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(exponential / 2 + random() * (exponential / 2));
+}
+
+export class DestinationWorker {
+  private readonly inFlight = new Map<number, AbortController>();
+  private readonly busyKeys = new Set<string>();
+  private pumping = false;
+  private pumpAgain = false;
+  private stopped = true;
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly store: MessageStore,
+    readonly channelId: string,
+    readonly destination: string,
+    private readonly connector: DestinationConnector,
+    private readonly policy: RetryPolicy,
+    private readonly keepSentContent: boolean,
+    private readonly log: Logger,
+    private readonly onEvent: (event: DeliveryEvent) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get activeCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** New work may be ready: look at the queue again (coalesced). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        if (this.stopped || this.paused) break;
+        await this.dispatchReady();
+      } while (this.pumpAgain);
+    } catch (error) {
+      this.log.error(`queue ${this.channelId}/${this.destination}: ${(error as Error).message}`);
+      this.schedule(1000);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async dispatchReady(): Promise<void> {
+    const free = this.policy.concurrency - this.inFlight.size;
+    if (free <= 0) return;
+    // A window larger than the free slots, so keys blocked behind a failing head do not starve others.
+    const window = await this.store.readyDeliveries(this.channelId, this.destination, Math.max(256, this.policy.concurrency * 32));
+    const now = Date.now();
+    const blockedKeys = new Set<string>();
+    let started = 0;
+    let earliestDue = Infinity;
+    for (const delivery of window) {
+      if (this.inFlight.has(delivery.queueId)) continue;
+      const key = delivery.orderKey;
+      if (key !== null && (blockedKeys.has(key) || this.busyKeys.has(key))) {
+        blockedKeys.add(key);
+        continue;
+      }
+      if (delivery.nextAttemptAt > now) {
+        earliestDue = Math.min(earliestDue, delivery.nextAttemptAt);
+        if (key !== null) blockedKeys.add(key);
+        continue;
+      }
+      if (this.inFlight.size >= this.policy.concurrency) break;
+      this.deliver(delivery);
+      if (key !== null) {
+        this.busyKeys.add(key);
+        blockedKeys.add(key);
+      }
+      started++;
+    }
+    if (this.inFlight.size === 0 && started === 0) {
+      if (earliestDue < Infinity) this.schedule(earliestDue - now);
+      else if (window.length === 0) this.notifyIdle();
+      else this.schedule(1000);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wake();
+    }, Math.max(10, Math.min(delayMs, 60_000)));
+    this.timer.unref();
+  }
+
+  private deliver(delivery: QueuedDelivery): void {
+    const controller = new AbortController();
+    this.inFlight.set(delivery.queueId, controller);
+    const started = performance.now();
+    const message = {
+      content: delivery.content,
+      contentType: delivery.contentType,
+      messageId: delivery.messageId,
+      channelId: delivery.channelId,
+      correlation: delivery.correlation,
+    };
+    const context = {
+      idempotencyKey: delivery.idempotencyKey,
+      attempt: delivery.attempts + 1,
+      destination: delivery.destination,
+      signal: controller.signal,
+    };
+    Promise.resolve()
+      .then(() => this.connector.send(message, context))
+      .then(
+        async (result) => {
+          const durationMs = Math.round(performance.now() - started);
+          await this.store.recordSuccess(delivery, { response: result?.response, durationMs, keepContent: this.keepSentContent });
+          this.onEvent({ kind: 'sent', delivery, durationMs });
+        },
+        async (error: unknown) => {
+          const durationMs = Math.round(performance.now() - started);
+          const reason = error instanceof Error ? error.message : String(error);
+          const attempts = delivery.attempts + 1;
+          const permanent = error instanceof PermanentDeliveryError;
+          const dead = permanent || attempts >= this.policy.maxAttempts || this.stopped;
+          // A stop interrupts delivery: that is not the message's fault, so it is retried at next start.
+          const retryAt = this.stopped && !permanent ? Date.now() : dead ? null : Date.now() + backoffDelay(attempts, this.policy);
+          await this.store.recordFailure(delivery, {
+            error: reason,
+            durationMs,
+            retryAt,
+            response: permanent ? (error as PermanentDeliveryError).response : undefined,
+          });
+          const kind = retryAt === null ? 'dead' : 'retry';
+          if (kind === 'dead') this.log.warn(`dead-lettered message ${delivery.messageId} for ${this.channelId}/${this.destination}: ${reason}`, { messageId: delivery.messageId });
+          this.onEvent({ kind, delivery, durationMs, error: reason });
+        },
+      )
+      .catch((error: Error) => {
+        // The store refused the outcome (e.g. disk full): the row stays READY and is retried later.
+        this.log.error(`recording delivery of message ${delivery.messageId} failed: ${error.message}`, { messageId: delivery.messageId });
+        this.schedule(1000);
+      })
+      .finally(() => {
+        this.inFlight.delete(delivery.queueId);
+        if (delivery.orderKey !== null) this.busyKeys.delete(delivery.orderKey);
+        this.wake();
+      });
+  }
+
+  /** Resolves when the queue has nothing ready and nothing in flight (used by tests and shutdown). */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    waiters.forEach((w) => w());
+  }
+
+  /** Stops taking new deliveries; waits up to `graceMs` for those in flight, then aborts them. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const controller of this.inFlight.values()) controller.abort();
+    while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+    this.notifyIdle();
+  }
+}
