@@ -288,7 +288,7 @@ export class SqliteMessageStore implements MessageStore {
     });
   }
 
-  private rowToMessage(row: any): StoredMessage {
+  private rowToCorrelation(row: any): Record<string, string> {
     const correlation: Record<string, string> = {};
     if (row.patient_id) correlation.patientId = row.patient_id;
     if (row.accession) correlation.accession = row.accession;
@@ -296,6 +296,11 @@ export class SqliteMessageStore implements MessageStore {
     if (row.message_type) correlation.messageType = row.message_type;
     if (row.specimen_id) correlation.specimenId = row.specimen_id;
     if (row.device_id) correlation.deviceId = row.device_id;
+    return correlation;
+  }
+
+  private rowToMessage(row: any): StoredMessage {
+    const correlation = this.rowToCorrelation(row);
     return {
       id: row.id,
       channelId: row.channel,
@@ -395,7 +400,7 @@ export class SqliteMessageStore implements MessageStore {
       const generation = row.generation + 1;
       this.stmt('DELETE FROM queue WHERE message_id = ?').run(messageId);
       this.stmt(`UPDATE m_${p} SET status = ?, error = ?, generation = ? WHERE id = ?`).run(status, error ?? null, generation, messageId);
-      const correlation = this.rowToMessage({ ...row, origin: '{}', meta: '{}' }).correlation;
+      const correlation = this.rowToCorrelation(row);
       this.insertDeliveries(p, messageId, generation, { channelId: row.channel, correlation }, deliveries);
       return generation;
     });

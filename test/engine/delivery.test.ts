@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { defineChannel } from '../../engine/channel/definition';
+import { backoffDelay } from '../../engine/delivery/destination-worker';
+import { freePort, post, startRecorder, startTestEngine, waitFor, type TestEngine } from '../helpers/engine';
+
+describe('engine: receive, store, deliver', () => {
+  let t: TestEngine;
+  afterEach(async () => t && (await t.cleanup()));
+
+  it('stores before acknowledging and delivers with a stable idempotency key', async () => {
+    t = await startTestEngine();
+    const recorder = await startRecorder();
+    const port = await freePort();
+    await t.engine.deployChannel(
+      defineChannel({
+        id: 'lab',
+        name: 'Lab',
+        source: { connector: 'http', config: { port, correlationHeaders: { 'x-patient-id': 'patientId' } } },
+        transformer: (m) => ({ upper: m.text.toUpperCase() }),
+        destinations: [{ name: 'his', connector: 'http', config: { url: recorder.url } }],
+      }),
+    );
+    const answer = await post(`http://127.0.0.1:${port}/`, 'xin chào', { 'x-patient-id': 'BN001' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.status, 'accepted');
+    await waitFor(() => recorder.received.length === 1, 5000, 'delivery');
+    assert.deepEqual(JSON.parse(recorder.received[0].body), { upper: 'XIN CHÀO' });
+    assert.equal(recorder.received[0].idempotencyKey, `${answer.body.messageId}.0.his`);
+    await waitFor(async () => (await t.engine.store.get(answer.body.messageId))?.status === 'SENT', 5000, 'SENT status');
+    const detail = (await t.engine.store.get(answer.body.messageId))!;
+    assert.deepEqual(detail.correlation, { patientId: 'BN001' });
+    assert.deepEqual(detail.contents.map((c) => c.stage), ['raw', 'transformed', 'sent:his']);
+    assert.equal(detail.attempts.length, 1);
+    assert.equal(detail.attempts[0].ok, true);
+    const found = await t.engine.store.search({ text: 'bn001' });
+    assert.equal(found.length, 1);
+    await recorder.close();
+  });
+
+  it('retries with backoff, then dead-letters; replay delivers after the fix', async () => {
+    t = await startTestEngine();
+    let failing = true;
+    const recorder = await startRecorder(() => (failing ? 503 : 200));
+    const port = await freePort();
+    await t.engine.deployChannel({
+      id: 'retry',
+      name: 'Retry',
+      source: { connector: 'http', config: { port } },
+      destinations: [{ name: 'out', connector: 'http', config: { url: recorder.url }, queue: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 50 } }],
+    } as any);
+    const answer = await post(`http://127.0.0.1:${port}/`, 'm1');
+    await waitFor(async () => (await t.engine.store.deadLetters({})).length === 1, 5000, 'dead letter');
+    const [dead] = await t.engine.store.deadLetters({});
+    assert.equal(dead.attempts, 3);
+    assert.match(dead.lastError ?? '', /HTTP 503/);
+    const detail = (await t.engine.store.get(answer.body.messageId))!;
+    assert.equal(detail.status, 'DEAD');
+    assert.equal(detail.attempts.length, 3);
+    assert.ok(detail.attempts.every((a) => !a.ok));
+    failing = false;
+    assert.equal(await t.engine.replayDeadLetters([dead.queueId]), 1);
+    await waitFor(() => recorder.received.length === 1, 5000, 'replayed delivery');
+    await waitFor(async () => (await t.engine.store.get(answer.body.messageId))!.status === 'SENT', 5000, 'SENT');
+    await recorder.close();
+  });
+
+  it('a permanent refusal (HTTP 400) dead-letters at once', async () => {
+    t = await startTestEngine();
+    const recorder = await startRecorder(() => 400);
+    const port = await freePort();
+    await t.engine.deployChannel({ id: 'perm', name: 'P', source: { connector: 'http', config: { port } }, destinations: [{ name: 'out', connector: 'http', config: { url: recorder.url } }] } as any);
+    await post(`http://127.0.0.1:${port}/`, 'x');
+    await waitFor(async () => (await t.engine.store.deadLetters({})).length === 1, 5000, 'dead letter');
+    assert.equal((await t.engine.store.deadLetters({}))[0].attempts, 1);
+    await recorder.close();
+  });
+
+  it('keeps order per key while other keys proceed, through failures', async () => {
+    t = await startTestEngine();
+    // Patient A's first delivery fails twice; B's messages must not wait for A, and A's stay in order.
+    const failuresLeft = new Map<string, number>([['A-1', 2]]);
+    const recorder = await startRecorder((req) => {
+      const left = failuresLeft.get(req.body) ?? 0;
+      if (left > 0) {
+        failuresLeft.set(req.body, left - 1);
+        return 500;
+      }
+      return 200;
+    });
+    const port = await freePort();
+    await t.engine.deployChannel({
+      id: 'order',
+      name: 'Order',
+      source: { connector: 'http', config: { port, correlationHeaders: { 'x-patient-id': 'patientId' } } },
+      destinations: [{ name: 'out', connector: 'http', config: { url: recorder.url }, queue: { initialBackoffMs: 100, maxBackoffMs: 200, concurrency: 4, orderBy: 'patientId' } }],
+    } as any);
+    for (let i = 1; i <= 5; i++) {
+      await post(`http://127.0.0.1:${port}/`, `A-${i}`, { 'x-patient-id': 'A' });
+      await post(`http://127.0.0.1:${port}/`, `B-${i}`, { 'x-patient-id': 'B' });
+    }
+    await waitFor(() => recorder.received.length === 10, 10_000, '10 deliveries');
+    const bodies = recorder.received.map((r) => r.body);
+    assert.deepEqual(bodies.filter((b) => b.startsWith('A')), ['A-1', 'A-2', 'A-3', 'A-4', 'A-5']);
+    assert.deepEqual(bodies.filter((b) => b.startsWith('B')), ['B-1', 'B-2', 'B-3', 'B-4', 'B-5']);
+    // B finished while A was still backing off.
+    assert.ok(bodies.indexOf('B-5') < bodies.indexOf('A-1'), `B should overtake the failing A: ${bodies.join(',')}`);
+    await recorder.close();
+  });
+
+  it('a transformer that throws marks the message errored, keeps it, and the next message continues; reprocess after a fix', async () => {
+    t = await startTestEngine();
+    const recorder = await startRecorder();
+    const port = await freePort();
+    let broken = true;
+    await t.engine.deployChannel({
+      id: 'tx',
+      name: 'Tx',
+      source: { connector: 'http', config: { port } },
+      transformer: (m: any) => {
+        if (broken && m.text === 'bad') throw new Error('cannot map this result');
+        return m.text;
+      },
+      destinations: [{ name: 'out', connector: 'http', config: { url: recorder.url } }],
+    } as any);
+    const bad = await post(`http://127.0.0.1:${port}/`, 'bad');
+    assert.equal(bad.status, 422);
+    assert.match(bad.body.error, /cannot map this result/);
+    const good = await post(`http://127.0.0.1:${port}/`, 'good');
+    assert.equal(good.status, 200);
+    await waitFor(() => recorder.received.length === 1, 5000, 'good delivered');
+    const stored = (await t.engine.store.get(bad.body.messageId))!;
+    assert.equal(stored.status, 'ERROR');
+    assert.match(stored.error ?? '', /transformer: Error: cannot map this result\n\s+at /);
+    broken = false;
+    const [outcome] = await t.engine.reprocess([bad.body.messageId]);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    await waitFor(() => recorder.received.length === 2, 5000, 'reprocessed delivered');
+    assert.equal(recorder.received[1].body, 'bad');
+    assert.equal(recorder.received[1].idempotencyKey, `${bad.body.messageId}.1.out`);
+    await recorder.close();
+  });
+
+  it('filters store the message as FILTERED and deliver nothing', async () => {
+    t = await startTestEngine();
+    const recorder = await startRecorder();
+    const port = await freePort();
+    await t.engine.deployChannel({
+      id: 'flt',
+      name: 'F',
+      source: { connector: 'http', config: { port } },
+      filters: [(m: any) => (m.text.startsWith('QC') ? 'quality-control sample' : true)],
+      destinations: [{ name: 'out', connector: 'http', config: { url: recorder.url } }],
+    } as any);
+    const answer = await post(`http://127.0.0.1:${port}/`, 'QC-123');
+    assert.equal(answer.body.status, 'filtered');
+    assert.equal(answer.body.reason, 'quality-control sample');
+    assert.equal((await t.engine.store.get(answer.body.messageId))!.status, 'FILTERED');
+    await recorder.close();
+  });
+
+  it('end-to-end acknowledgement waits for every destination', async () => {
+    t = await startTestEngine();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const recorder = await startRecorder();
+    const port = await freePort();
+    await t.engine.deployChannel({
+      id: 'e2e',
+      name: 'E2E',
+      source: { connector: 'http', config: { port, ackMode: 'delivered' } },
+      transformer: async (m: any) => {
+        await gate;
+        return m.text;
+      },
+      destinations: [{ name: 'out', connector: 'http', config: { url: recorder.url } }],
+    } as any);
+    const pending = post(`http://127.0.0.1:${port}/`, 'x');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(recorder.received.length, 0);
+    release();
+    const answer = await pending;
+    assert.equal(answer.body.status, 'accepted');
+    assert.equal(recorder.received.length, 1, 'delivered before the answer');
+    await recorder.close();
+  });
+
+  it('backoff grows exponentially with jitter and stays under the cap', () => {
+    const policy = { initialBackoffMs: 100, maxBackoffMs: 1000 };
+    assert.equal(backoffDelay(1, policy, () => 0), 50);
+    assert.equal(backoffDelay(1, policy, () => 1), 100);
+    assert.equal(backoffDelay(3, policy, () => 1), 400);
+    assert.equal(backoffDelay(10, policy, () => 1), 1000);
+    assert.equal(backoffDelay(10, policy, () => 0), 500);
+  });
+});
