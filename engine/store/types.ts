@@ -2,7 +2,8 @@
 // nodes) can replace the embedded SQLite one without the runtime noticing.
 import type { Correlation } from '../connectors/types';
 
-export type MessageStatus = 'RECEIVED' | 'FILTERED' | 'QUEUED' | 'SENT' | 'ERROR' | 'DEAD';
+export const messageStatuses = ['RECEIVED', 'FILTERED', 'QUEUED', 'SENT', 'ERROR', 'DEAD'] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
 export type DeliveryStatus = 'QUEUED' | 'SENT' | 'FILTERED' | 'DEAD' | 'DISCARDED';
 
 export interface StageContent {
