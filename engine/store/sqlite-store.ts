@@ -34,6 +34,8 @@ export interface SqliteStoreOptions {
   retentionMs?: number;
   /** `full` fsyncs every commit (durable against power loss); `normal` only against process crashes. */
   synchronous?: 'full' | 'normal';
+  /** Upper bound on the database size; past it writes fail with "database or disk is full" like a full disk. */
+  maxSizeBytes?: number;
 }
 
 interface Partition {
@@ -73,6 +75,10 @@ export class SqliteMessageStore implements MessageStore {
     this.db.pragma('foreign_keys = OFF');
     this.db.pragma('cache_size = -65536');
     this.db.pragma('busy_timeout = 5000');
+    if (options.maxSizeBytes) {
+      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+      this.db.pragma(`max_page_count = ${Math.max(16, Math.floor(options.maxSizeBytes / pageSize))}`);
+    }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS partitions (p INTEGER PRIMARY KEY, first_id INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS id_counter (k INTEGER PRIMARY KEY CHECK (k = 1), next_id INTEGER NOT NULL);
@@ -131,6 +137,8 @@ export class SqliteMessageStore implements MessageStore {
           this.stmt('RELEASE op').run();
           outcomes.push({ ok: true, value });
         } catch (error) {
+          // Some errors (SQLITE_FULL, I/O) abort the whole transaction: then the batch fails as one.
+          if (!this.db.inTransaction || isStorageFailure(error)) throw error;
           this.stmt('ROLLBACK TO op').run();
           this.stmt('RELEASE op').run();
           outcomes.push({ ok: false, error: error as Error });
@@ -642,6 +650,12 @@ export class SqliteMessageStore implements MessageStore {
     this.closed = true;
     this.db.close();
   }
+}
+
+/** Errors of the storage itself (full, read-only, I/O), as opposed to one operation's bad data. */
+function isStorageFailure(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return code === 'SQLITE_FULL' || code === 'SQLITE_READONLY' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CORRUPT' || code === 'SQLITE_CANTOPEN';
 }
 
 /** Turns user text into a safe FTS5 query: every word must match, as a prefix, diacritics folded. */

@@ -193,3 +193,33 @@ describe('engine: receive, store, deliver', () => {
     assert.equal(backoffDelay(10, policy, () => 0), 500);
   });
 });
+
+describe('engine: store unavailable', () => {
+  it('a full store makes the source refuse (503) instead of acknowledging, and /health says why', async () => {
+    const { SqliteMessageStore } = await import('../../engine/store/sqlite-store');
+    const { tempDir } = await import('../helpers/engine');
+    const path = await import('node:path');
+    const dir = tempDir();
+    const store = new SqliteMessageStore({ file: path.join(dir, 'full.db'), maxSizeBytes: 512 * 1024 });
+    const t = await startTestEngine({ store });
+    try {
+      const port = await freePort();
+      await t.engine.deployChannel({ id: 'full', name: 'Full', source: { connector: 'http', config: { port } } } as any);
+      let refused: { status: number; body: any } | undefined;
+      for (let i = 0; i < 2000 && !refused; i++) {
+        const answer = await post(`http://127.0.0.1:${port}/`, 'x'.repeat(4000));
+        if (answer.status !== 200) refused = answer;
+      }
+      assert.ok(refused, 'the store never filled up');
+      assert.equal(refused.status, 503);
+      assert.match(refused.body.error, /full/);
+      const health = t.engine.health();
+      assert.equal(health.ok, false);
+      assert.match(health.store.reason ?? '', /database or disk is full/);
+      assert.equal(t.engine.ready().ready, false);
+      assert.ok(t.engine.listAlerts().some((a) => a.kind === 'store'));
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
