@@ -1,0 +1,159 @@
+// 1-minute rollups (count, sum, min, max, last) of each numeric sign per visit, for charts. Minutes still
+// filling up live in memory and are merged into SQLite once they are over (plus one minute's grace for
+// late readings); a reading for an already-merged minute is merged in the same transaction as the
+// reading itself. The watermark W says "every minute before W is complete in the table", so after a
+// crash the minutes from W on are recomputed exactly from the stored readings.
+import { getMeta, setMeta, NUMERIC_SIGNS, SIGN_COLUMNS, type IomtDatabase } from './db';
+import type { VitalSign } from './vitals';
+
+export const MINUTE = 60_000;
+
+export interface Aggregate {
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+  lastT: number;
+  last: number;
+}
+
+export interface SeriesPoint {
+  /** Bucket start (epoch ms). */
+  t: number;
+  n: number;
+  mean: number;
+  min: number;
+  max: number;
+  last: number;
+}
+
+const KEY_SEP = '\u0000';
+
+function merge(into: Aggregate, t: number, v: number): void {
+  into.n++;
+  into.sum += v;
+  if (v < into.min) into.min = v;
+  if (v > into.max) into.max = v;
+  if (t >= into.lastT) {
+    into.lastT = t;
+    into.last = v;
+  }
+}
+
+export class Rollups {
+  private readonly open = new Map<string, Aggregate>();
+  private watermark: number;
+  private readonly upsert;
+
+  constructor(private readonly db: IomtDatabase) {
+    this.upsert = db.prepare(
+      `INSERT INTO rollups_1m (visit_id, sign, bucket, n, sum, min, max, last_t, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(visit_id, sign, bucket) DO UPDATE SET
+         n = n + excluded.n, sum = sum + excluded.sum, min = MIN(min, excluded.min), max = MAX(max, excluded.max),
+         last = CASE WHEN excluded.last_t >= last_t THEN excluded.last ELSE last END, last_t = MAX(last_t, excluded.last_t)`,
+    );
+    this.watermark = Number(getMeta(db, 'rollup_watermark') ?? 0);
+    this.recover();
+  }
+
+  /** Recomputes every minute from the watermark on from the readings table (exact after a crash). */
+  private recover(): void {
+    const from = this.watermark;
+    const cols = NUMERIC_SIGNS.map((s) => SIGN_COLUMNS[s]);
+    const agg = new Map<string, Aggregate>();
+    const rows = this.db.prepare(`SELECT visit_id, t, ${cols.join(', ')} FROM readings WHERE t >= ?`).iterate(from) as Iterable<Record<string, number | string | null>>;
+    for (const row of rows) {
+      const t = row.t as number;
+      const bucket = Math.floor(t / MINUTE) * MINUTE;
+      for (const sign of NUMERIC_SIGNS) {
+        const v = row[SIGN_COLUMNS[sign]];
+        if (typeof v !== 'number') continue;
+        const key = [row.visit_id, sign, bucket].join(KEY_SEP);
+        const a = agg.get(key);
+        if (a) merge(a, t, v);
+        else agg.set(key, { n: 1, sum: v, min: v, max: v, lastT: t, last: v });
+      }
+    }
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM rollups_1m WHERE bucket >= ?').run(from);
+      for (const [key, a] of agg) {
+        const [visit, sign, bucket] = key.split(KEY_SEP);
+        this.upsert.run(visit, sign, Number(bucket), a.n, a.sum, a.min, a.max, a.lastT, a.last);
+      }
+    })();
+  }
+
+  /**
+   * Called inside the readings transaction for each stored numeric value. Returns a function to run after
+   * the commit (in-memory minutes must not count a reading whose transaction rolled back).
+   */
+  addInTransaction(visitId: string, sign: VitalSign, t: number, v: number, afterCommit: Array<() => void>): void {
+    const bucket = Math.floor(t / MINUTE) * MINUTE;
+    if (bucket < this.watermark) {
+      this.upsert.run(visitId, sign, bucket, 1, v, v, v, t, v);
+      return;
+    }
+    afterCommit.push(() => {
+      const key = visitId + KEY_SEP + sign + KEY_SEP + bucket;
+      const a = this.open.get(key);
+      if (a) merge(a, t, v);
+      else this.open.set(key, { n: 1, sum: v, min: v, max: v, lastT: t, last: v });
+    });
+  }
+
+  /** Merges finished minutes into the table and advances the watermark. */
+  tick(now = Date.now()): void {
+    const next = Math.max(this.watermark, Math.floor(now / MINUTE) * MINUTE - MINUTE);
+    if (next === this.watermark && this.open.size === 0) return;
+    const done: Array<[string, Aggregate]> = [];
+    for (const entry of this.open) {
+      const bucket = Number(entry[0].slice(entry[0].lastIndexOf(KEY_SEP) + 1));
+      if (bucket < next) done.push(entry);
+    }
+    this.db.transaction(() => {
+      for (const [key, a] of done) {
+        const [visit, sign, bucket] = key.split(KEY_SEP);
+        this.upsert.run(visit, sign, Number(bucket), a.n, a.sum, a.min, a.max, a.lastT, a.last);
+      }
+      setMeta(this.db, 'rollup_watermark', String(next));
+    })();
+    for (const [key] of done) this.open.delete(key);
+    this.watermark = next;
+  }
+
+  /** Everything, including the minute in progress (shutdown). */
+  flushAll(): void {
+    this.tick(Date.now() + 3 * MINUTE);
+  }
+
+  /** Downsampled series: `resolutionMs` a multiple of one minute. */
+  series(visitId: string, sign: VitalSign, from: number, to: number, resolutionMs: number): SeriesPoint[] {
+    const res = Math.max(MINUTE, Math.round(resolutionMs / MINUTE) * MINUTE);
+    const buckets = new Map<number, Aggregate>();
+    const add = (bucket: number, a: Aggregate) => {
+      const b = Math.floor(bucket / res) * res;
+      const cur = buckets.get(b);
+      if (!cur) buckets.set(b, { ...a });
+      else {
+        cur.n += a.n;
+        cur.sum += a.sum;
+        cur.min = Math.min(cur.min, a.min);
+        cur.max = Math.max(cur.max, a.max);
+        if (a.lastT >= cur.lastT) (cur.lastT = a.lastT), (cur.last = a.last);
+      }
+    };
+    const rows = this.db
+      .prepare('SELECT bucket, n, sum, min, max, last_t AS lastT, last FROM rollups_1m WHERE visit_id = ? AND sign = ? AND bucket >= ? AND bucket < ? ORDER BY bucket')
+      .all(visitId, sign, Math.floor(from / MINUTE) * MINUTE, to) as Array<Aggregate & { bucket: number }>;
+    for (const r of rows) add(r.bucket, r);
+    const prefix = visitId + KEY_SEP + sign + KEY_SEP;
+    for (const [key, a] of this.open) {
+      if (!key.startsWith(prefix)) continue;
+      const bucket = Number(key.slice(prefix.length));
+      if (bucket >= Math.floor(from / MINUTE) * MINUTE && bucket < to) add(bucket, a);
+    }
+    return [...buckets.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([t, a]) => ({ t, n: a.n, mean: Math.round((a.sum / a.n) * 100) / 100, min: a.min, max: a.max, last: a.last }));
+  }
+}
