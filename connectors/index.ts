@@ -3,9 +3,12 @@
 import type { ConnectorRegistry } from '../engine/connectors/registry';
 import { fileConnector } from './file/file';
 import { httpConnector } from './http/http';
+import { hl7BatchFileConnector, mllpConnector } from './hl7/connectors';
 
 export function registerBuiltinConnectors(registry: ConnectorRegistry): ConnectorRegistry {
   registry.register(fileConnector);
   registry.register(httpConnector);
+  registry.register(mllpConnector);
+  registry.register(hl7BatchFileConnector);
   return registry;
 }
