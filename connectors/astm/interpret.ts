@@ -3,6 +3,7 @@
 // Still analyser vocabulary (test codes, ASTM flags); canonical.ts maps it to the HIS's.
 import type { AnalyzerProfile, FieldRef } from '../../devices/analyzers/profile';
 import type { AstmMessage } from './codec/message';
+import { unescapeValue } from './codec/escape';
 import type { AstmRecord } from './codec/record';
 
 export interface AnalyserResult {
@@ -182,22 +183,24 @@ export function interpretMessage(message: AstmMessage, profile: AnalyzerProfile)
 function readResult(record: AstmRecord, profile: AnalyzerProfile): AnalyserResult {
   const idComponents = record.components(3);
   const type = profile.tests.resultType;
-  const operator = record.components(11);
+  const f = profile.tests.resultFields;
+  const operator = record.components(f.operator);
   return {
     sequence: record.value(2),
     code: testCode(idComponents, profile),
     universalTestId: record.field(3),
     loinc: profile.tests.loincComponent ? blank(idComponents[profile.tests.loincComponent - 1]?.trim()) : undefined,
-    value: record.value(4, profile.tests.valueComponent).trim(),
-    units: record.value(5).trim(),
-    referenceRange: record.repeats(6).map((rep) => rep.join(' ').trim()).filter(Boolean).join('; '),
-    flags: record.repeats(7).map((rep) => rep[0].trim()).filter(Boolean),
-    status: record.value(9).trim(),
+    value: record.value(f.value, profile.tests.valueComponent).trim(),
+    // Units are one string even when they contain the component delimiter (DxH `10^9/L` is fine, `^` is not its delimiter).
+    units: unescapeValue(record.field(f.units), record.delimiters).trim(),
+    referenceRange: record.repeats(f.range).map((rep) => rep.join(' ').trim()).filter(Boolean).join('; '),
+    flags: record.repeats(f.flags).map((rep) => rep[0].trim()).filter(Boolean),
+    status: record.value(f.status).trim(),
     operator: blank(operator[0]?.trim()),
     verifier: blank(operator[1]?.trim()),
-    startedAt: blank(record.value(12).trim()),
-    completedAt: blank(record.value(13).trim()),
-    instrument: blank(record.value(14).trim()),
+    startedAt: blank(record.value(f.started).trim()),
+    completedAt: blank(record.value(f.completed).trim()),
+    instrument: blank(record.value(f.instrument).trim()),
     resultType: type ? (idComponents[type.component - 1] ?? '').trim() : undefined,
     comments: [],
   };

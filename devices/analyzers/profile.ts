@@ -125,10 +125,27 @@ export const analyzerProfileSchema = z
           .optional(),
         /** Extra components after the code when we send a test id (Sysmex: `^^^^WBC^1`). */
         sendSuffix: z.array(z.string()).default([]),
+        /**
+         * R record field positions, when the analyser departs from LIS2-A2 (the DxH inserts an empty
+         * field after the units, shifting range, flags, status, operator and times by one).
+         */
+        resultFields: z
+          .object({
+            value: z.number().int().min(2).default(4),
+            units: z.number().int().min(2).default(5),
+            range: z.number().int().min(2).default(6),
+            flags: z.number().int().min(2).default(7),
+            status: z.number().int().min(2).default(9),
+            operator: z.number().int().min(2).default(11),
+            started: z.number().int().min(2).default(12),
+            completed: z.number().int().min(2).default(13),
+            instrument: z.number().int().min(2).default(14),
+          })
+          .default({ value: 4, units: 5, range: 6, flags: 7, status: 9, operator: 11, started: 12, completed: 13, instrument: 14 }),
         /** Appended to the code itself when we send it (Roche: `685` → `685/`, dilution left empty). */
         sendCodeAppend: z.string().default(''),
       })
-      .default({ codeComponent: 4, valueComponent: 1, sendSuffix: [], sendCodeAppend: '' }),
+      .default({ codeComponent: 4, valueComponent: 1, sendSuffix: [], sendCodeAppend: '', resultFields: { value: 4, units: 5, range: 6, flags: 7, status: 9, operator: 11, started: 12, completed: 13, instrument: 14 } }),
     qc: z
       .object({
         /** Regular expressions on the specimen id that mark a QC sample. */

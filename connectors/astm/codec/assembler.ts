@@ -44,11 +44,7 @@ export class MessageAssembler {
 
   /** Ends the current message early (EOT, timeout, restart, closed line); returns it if anything was pending. */
   flush(reason: string): AssemblyEvent | undefined {
-    if (this.partial !== '') {
-      this.records.push(this.partial);
-      this.partial = '';
-    }
-    if (this.records.length === 0) return undefined;
+    if (this.records.length === 0 && this.partial === '') return undefined;
     return this.takeIncomplete(reason);
   }
 

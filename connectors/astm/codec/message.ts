@@ -80,13 +80,13 @@ export function checkHierarchy(records: AstmRecord[], errors: string[]): void {
       level = 0;
       return;
     }
-    if (level < 0) return; // already reported as missing H
     if (type === 'L') {
       sawL = true;
       const code = record.value(3);
       if (!TERMINATION_CODES.has(code)) errors.push(`record ${n}: L-3 termination code ${JSON.stringify(code)} is not one of N T R E Q I F`);
       return;
     }
+    if (level < 0) return; // already reported as missing H
     if (want > level + 1) {
       const parent = type === 'O' ? 'P' : type === 'R' ? 'O' : 'H';
       errors.push(`record ${n}: ${type} record without a preceding ${parent} record`);

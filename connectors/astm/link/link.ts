@@ -123,6 +123,7 @@ export class AstmLink {
   private readonly queue: Outgoing[] = [];
   private backlog: LinkEvent[] = [];
   private processing = false;
+  private draining = false;
   /** Receiving: number of the last accepted frame, and whether one was accepted in this session. */
   private lastFn = 0;
   private acceptedAny = false;
@@ -181,7 +182,7 @@ export class AstmLink {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.queue.push({ records, attempts: 0, resolve, reject });
-      this.kick();
+      this.run(() => this.kick());
     });
   }
 
@@ -204,19 +205,43 @@ export class AstmLink {
   // ---- event dispatch (serial: a frame being stored holds back everything after it) ----
 
   private drain(): void {
-    if (this.processing) return;
-    while (this.backlog.length > 0 && this.state !== 'closed') {
-      const event = this.backlog.shift()!;
-      const pending = this.handle(event);
-      if (pending) {
-        this.processing = true;
-        pending.finally(() => {
-          this.processing = false;
-          this.drain();
-        });
-        return;
+    if (this.processing || this.draining) return;
+    this.draining = true;
+    try {
+      while (this.backlog.length > 0 && this.state !== 'closed') {
+        const event = this.backlog.shift()!;
+        const pending = this.handle(event);
+        if (pending) {
+          this.processing = true;
+          pending.finally(() => {
+            this.processing = false;
+            this.drain();
+          });
+          return;
+        }
       }
+    } finally {
+      this.draining = false;
     }
+  }
+
+  /**
+   * Runs a state change from outside the event loop (send, timers, a stored frame's verdict). A reply
+   * written here may come back synchronously (in-process peers); it waits in the backlog until the
+   * state change is complete, so timers and states are never overtaken by their own replies.
+   */
+  private run(fn: () => void): void {
+    if (this.draining) {
+      fn();
+      return;
+    }
+    this.draining = true;
+    try {
+      fn();
+    } finally {
+      this.draining = false;
+    }
+    this.drain();
   }
 
   private handle(event: LinkEvent): Promise<void> | undefined {
@@ -332,10 +357,13 @@ export class AstmLink {
       settle(verdict);
       return undefined;
     }
-    return verdict.then(settle, (error: Error) => {
-      this.problem('frame-handler-failed', error.message);
-      settle(false);
-    });
+    return verdict.then(
+      (ok) => this.run(() => settle(ok)),
+      (error: Error) => {
+        this.problem('frame-handler-failed', error.message);
+        this.run(() => settle(false));
+      },
+    );
   }
 
   private reply(byte: number): undefined {
@@ -490,10 +518,12 @@ export class AstmLink {
 
   private setTimer(ms: number, fn: () => void): void {
     this.cancelTimer();
-    this.timer = this.clock.setTimer(ms, () => {
+    const handle = this.clock.setTimer(ms, () => {
+      if (this.timer !== handle) return;
       this.timer = undefined;
-      fn();
+      this.run(fn);
     });
+    this.timer = handle;
   }
 
   private cancelTimer(): void {
