@@ -180,6 +180,8 @@ const aliases: Record<string, string> = {
   'utf-8': 'utf-8',
   utf8: 'utf-8',
   'unicode utf-8': 'utf-8',
+  // Table 0211 "UNICODE" (v2.3): analysers (e.g. Mindray) declare it and send UTF-8 bytes; they are checked as such.
+  unicode: 'utf-8',
   ascii: 'ascii',
   'us-ascii': 'ascii',
   'iso ir6': 'ascii',
