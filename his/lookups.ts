@@ -79,7 +79,10 @@ export interface WriteOptions {
 }
 
 export interface WriteOutcome {
+  /** The order written (the first one when a specimen carries several orders). */
   orderId: string;
+  /** Every order the batch touched (one tube can carry several lab orders). */
+  orderIds: string[];
   /** Result rows inserted and updated (a redelivery only updates). */
   inserted: number;
   updated: number;

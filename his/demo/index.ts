@@ -1,0 +1,113 @@
+// Creating a HIS database: the schema (TypeORM entities built for the target database) and the
+// deterministic demo data. The engine calls ensureDemoHis() at first start so `npm start` has a
+// hospital to talk to; tests and benchmarks call installHis() on SQLite, PostgreSQL or MariaDB.
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { bulkSink, sqliteHandle } from '../db/bulk';
+import { dialectOf, openDataSource, type ConnectionConfig } from '../db/dialect';
+import { Db } from '../db/executor';
+import { toEntitySchemas, type TableSpec } from '../db/table-spec';
+import { englishSink } from '../example-english/translate';
+import { englishTables } from '../example-english/schema';
+import { generateDemoData, type GenerateStats, type RowSink } from './generator';
+import { demoTables } from './schema';
+
+export { demoTables } from './schema';
+export { generateDemoData, type GenerateOptions, type GenerateStats, type RowSink } from './generator';
+
+/** The schema shapes we can create: the demo HIS, and the English example that proves the mapping. */
+export const HIS_LAYOUTS: Record<string, { tables: TableSpec[]; wrap(sink: RowSink): RowSink }> = {
+  'demo-his': { tables: demoTables, wrap: (sink) => sink },
+  'example-english': { tables: englishTables, wrap: englishSink },
+};
+export type HisLayout = keyof typeof HIS_LAYOUTS;
+
+export interface InstallOptions {
+  /** `demo-his` (default) or `example-english`; the mapping of the same name reads it. */
+  layout?: HisLayout;
+  seed?: number;
+  /** 100..1,000,000 in normal use (any 1..1,000,000 is accepted). */
+  visits?: number;
+  today?: Date;
+  days?: number;
+  /** Create the schema only, no rows. */
+  schemaOnly?: boolean;
+  onProgress?(visitsDone: number): void;
+}
+
+export interface InstallResult extends GenerateStats {
+  ms: number;
+}
+
+/** Creates the tables of a layout (TypeORM synchronize) and fills them with generated data. */
+export async function installHis(connection: ConnectionConfig, options: InstallOptions = {}): Promise<InstallResult> {
+  const layout = HIS_LAYOUTS[options.layout ?? 'demo-his'];
+  if (!layout) throw new Error(`unknown HIS layout "${options.layout}"; known: ${Object.keys(HIS_LAYOUTS).join(', ')}`);
+  const dialect = dialectOf(connection);
+  const started = Date.now();
+  const ds = await openDataSource(connection, toEntitySchemas(dialect, layout.tables), true);
+  const db = new Db(ds, dialect);
+  try {
+    if (options.schemaOnly) return { visits: 0, patients: 0, rows: {}, totalRows: 0, ms: Date.now() - started };
+    if (dialect === 'sqlite') sqliteHandle(db).pragma('synchronous = OFF'); // bulk load; the file is renamed into place only when complete
+    const stats = await generateDemoData(layout.wrap(bulkSink(db)), {
+      seed: options.seed ?? 1,
+      visits: options.visits ?? 2000,
+      today: options.today,
+      days: options.days,
+      onProgress: options.onProgress,
+    });
+    if (dialect === 'sqlite') {
+      sqliteHandle(db).pragma('synchronous = NORMAL');
+      sqliteHandle(db).pragma('wal_checkpoint(TRUNCATE)');
+    }
+    return { ...stats, ms: Date.now() - started };
+  } finally {
+    await db.close();
+  }
+}
+
+export interface CreateDemoHisOptions {
+  file: string;
+  seed?: number;
+  visits?: number;
+  today?: Date;
+  layout?: HisLayout;
+  onProgress?(visitsDone: number): void;
+}
+
+/**
+ * Builds a demo HIS in an SQLite file. The data is written to a temporary file that is renamed into
+ * place at the end, so an interrupted run never leaves a half-filled HIS behind.
+ */
+export async function createDemoHis(options: CreateDemoHisOptions): Promise<InstallResult & { file: string; bytes: number }> {
+  const file = path.resolve(options.file);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.building-${process.pid}`;
+  for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  try {
+    const result = await installHis({ type: 'sqlite', file: tmp }, { layout: options.layout, seed: options.seed, visits: options.visits, today: options.today, onProgress: options.onProgress });
+    for (const f of [`${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+    renameSync(tmp, file);
+    return { ...result, file, bytes: statSync(file).size };
+  } catch (err) {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+    throw err;
+  }
+}
+
+export const DEFAULT_DEMO_FILE = 'demo-his.sqlite';
+
+/**
+ * The engine's first-start hook: makes `<dataDir>/demo-his.sqlite` when it does not exist yet and
+ * returns how to connect to it with the `demo-his` mapping.
+ */
+export async function ensureDemoHis(dataDir: string, options: { seed?: number; visits?: number } = {}): Promise<{ connection: ConnectionConfig; mapping: string; created: boolean; file: string }> {
+  const file = path.join(dataDir, DEFAULT_DEMO_FILE);
+  let created = false;
+  if (!existsSync(file)) {
+    await createDemoHis({ file, seed: options.seed ?? 1, visits: options.visits ?? 2000 });
+    created = true;
+  }
+  return { connection: { type: 'sqlite', file }, mapping: 'demo-his', created, file };
+}
