@@ -102,6 +102,11 @@ export class Hl7Message implements SegmentOwner {
       charset = (options.charset && charsetByName(options.charset)) || charsetFromDeclaration(declaredFromText(input)) || UTF8;
     } else {
       bytes = input;
+      // Not a message at all (no MSH) is a reject, whatever bytes follow: say that before any charset complaint.
+      if (input.length < 3 || input[0] !== 0x4d || input[1] !== 0x53 || input[2] !== 0x48) {
+        const found = input.toString('latin1', 0, 3).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+        throw new Hl7Error(input.length === 0 ? 'the message is empty' : `the message must start with MSH, found "${found}"`, { byteOffset: 0 }, Hl7ErrorCodes.requiredFieldMissing, true);
+      }
       charset = resolveCharset(input, options.charset);
       const decoded = charset.decode(input);
       if (typeof decoded !== 'string') {
