@@ -199,30 +199,43 @@ export class MllpClient {
       });
     }
     if (signal?.aborted) throw new Error('send aborted');
-    const socket = await this.connection();
-    return new Promise<AckReceived>((resolve, reject) => {
-      const pending: Pending = { controlId, resolve, reject, settled: false };
-      pending.timer = setTimeout(() => {
-        if (pending.settled) return;
-        this.stats.timeouts++;
-        // The receiver is stuck or lost our frame; the stream can no longer be trusted to line up.
-        this.settle(pending);
-        reject(new Error(`no ACK from ${this.target} for control id ${controlId} within ${this.ackTimeoutMs} ms`));
-        if (this.socket === socket) socket.destroy();
-      }, this.ackTimeoutMs);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          if (pending.settled) return;
-          this.settle(pending);
-          reject(new Error('send aborted'));
-        },
-        { once: true },
-      );
-      this.inFlight.push(pending);
-      this.stats.sent++;
-      socket.write(encodeFrame(payload));
+    // Take the slot before anything is awaited, so concurrent senders cannot all pass the window check.
+    let resolveAck!: (ack: AckReceived) => void;
+    let rejectAck!: (err: Error) => void;
+    const result = new Promise<AckReceived>((resolve, reject) => {
+      resolveAck = resolve;
+      rejectAck = reject;
     });
+    const pending: Pending = { controlId, resolve: resolveAck, reject: rejectAck, settled: false };
+    this.inFlight.push(pending);
+    let socket: net.Socket;
+    try {
+      socket = await this.connection();
+    } catch (err) {
+      this.settle(pending);
+      throw err;
+    }
+    if (pending.settled) return result; // failed or aborted while connecting
+    pending.timer = setTimeout(() => {
+      if (pending.settled) return;
+      this.stats.timeouts++;
+      // The receiver is stuck or lost our frame; the stream can no longer be trusted to line up.
+      this.settle(pending);
+      rejectAck(new Error(`no ACK from ${this.target} for control id ${controlId} within ${this.ackTimeoutMs} ms`));
+      if (this.socket === socket) socket.destroy();
+    }, this.ackTimeoutMs);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (pending.settled) return;
+        this.settle(pending);
+        rejectAck(new Error('send aborted'));
+      },
+      { once: true },
+    );
+    this.stats.sent++;
+    socket.write(encodeFrame(payload));
+    return result;
   }
 
   async close(): Promise<void> {
