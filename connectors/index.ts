@@ -4,11 +4,14 @@ import type { ConnectorRegistry } from '../engine/connectors/registry';
 import { fileConnector } from './file/file';
 import { httpConnector } from './http/http';
 import { hl7BatchFileConnector, mllpConnector } from './hl7/connectors';
+import { dicomConnector, dicomForwardConnector } from './dicom';
 
 export function registerBuiltinConnectors(registry: ConnectorRegistry): ConnectorRegistry {
   registry.register(fileConnector);
   registry.register(httpConnector);
   registry.register(mllpConnector);
   registry.register(hl7BatchFileConnector);
+  registry.register(dicomConnector);
+  registry.register(dicomForwardConnector);
   return registry;
 }

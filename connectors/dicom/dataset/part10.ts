@@ -105,3 +105,28 @@ function uint32(n: number): Buffer {
 function hex4(n: number): string {
   return n.toString(16).toUpperCase().padStart(4, '0');
 }
+
+/** The layout of a Part 10 file on disk and its size, reading only the start of it. */
+export async function readPart10FileLayout(file: string): Promise<Part10Layout & { size: number }> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    let want = Math.min(size, 64 * 1024);
+    for (;;) {
+      const head = Buffer.allocUnsafe(want);
+      await handle.read(head, 0, want, 0);
+      try {
+        const layout = readPart10Layout(head);
+        // A meta group that reaches the end of what we read may continue: read more.
+        if (layout.datasetOffset >= want - 8 && want < size) throw new DatasetParseError('meta information longer than the read window');
+        return { ...layout, size };
+      } catch (err) {
+        if (want >= size || want >= 16 * 1024 * 1024) throw err;
+        want = Math.min(size, want * 8);
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,163 @@
+// `hisbridge dicom dump|echo|find-worklist|store`: field debugging against modalities and PACS.
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs, type CliCommand, type CliGroup } from '../../engine/cli/types';
+import { readPart10Layout } from './dataset/part10';
+import { DatasetParseError, parseDataset } from './dataset/metadata';
+import { decodeNaturalized } from './dataset/naturalize';
+import { echo, findWorklist, storeFiles, worklistIdentifier, type Peer } from './scu';
+import { statusHex } from './dimse/uids';
+import { textValue } from './worklist/matching';
+
+function peerFrom(flags: Record<string, string | true>): Peer {
+  const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
+  const port = Number(flags.port ?? 11112);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${String(flags.port)} is not a TCP port`);
+  return {
+    host,
+    port,
+    callingAeTitle: typeof flags.aet === 'string' ? flags.aet : 'HISBRIDGE_SCU',
+    calledAeTitle: typeof flags['called-aet'] === 'string' ? flags['called-aet'] : 'HISBRIDGE',
+    connectTimeoutMs: flags.timeout ? Number(flags.timeout) : 10_000,
+  };
+}
+
+/** Binary values become a byte count; everything else prints as dcmjs naturalizes it. */
+function printable(value: unknown): unknown {
+  if (value instanceof ArrayBuffer) return `<${value.byteLength} bytes>`;
+  if (ArrayBuffer.isView(value)) return `<${value.byteLength} bytes>`;
+  if (Array.isArray(value)) return value.map(printable);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (k !== '_vrMap') out[k] = printable(v);
+    return out;
+  }
+  return value;
+}
+
+const dump: CliCommand = {
+  usage: 'dump <file>                      print a DICOM file (meta + dataset) as JSON; exit 1 with the reason if it is not valid',
+  async run(args) {
+    const { positionals } = parseArgs(args);
+    const file = positionals[0];
+    if (!file) {
+      process.stderr.write('usage: hisbridge dicom dump <file>\n');
+      return 2;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (err) {
+      process.stderr.write(`${file}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    try {
+      const layout = readPart10Layout(bytes);
+      const body = bytes.subarray(layout.datasetOffset);
+      parseDataset(body, layout.meta.transferSyntax); // full structural check, with the byte offset on failure
+      const dataset = decodeNaturalized(body, layout.meta.transferSyntax);
+      process.stdout.write(`${JSON.stringify({ file, meta: layout.meta, datasetOffset: layout.datasetOffset, dataset: printable(dataset) }, null, 2)}\n`);
+      return 0;
+    } catch (err) {
+      const reason = err instanceof DatasetParseError ? err.message : `unexpected error: ${(err as Error).message}`;
+      process.stderr.write(`${file}: ${reason}\n`);
+      return 1;
+    }
+  },
+};
+
+const echoCommand: CliCommand = {
+  usage: 'echo --host H --port P [--aet A] [--called-aet C] [--count N]   C-ECHO a DICOM node',
+  async run(args) {
+    const { flags } = parseArgs(args);
+    try {
+      const peer = peerFrom(flags);
+      const count = Number(flags.count ?? 1);
+      for (let i = 0; i < count; i++) {
+        const ms = await echo(peer);
+        process.stdout.write(`C-ECHO ${peer.calledAeTitle}@${peer.host}:${peer.port}: success in ${ms.toFixed(1)} ms\n`);
+      }
+      return 0;
+    } catch (err) {
+      process.stderr.write(`C-ECHO failed: ${(err as Error).message}\n`);
+      return 1;
+    }
+  },
+};
+
+const findWorklistCommand: CliCommand = {
+  usage: 'find-worklist --host H --port P [--aet A] [--called-aet C] [--modality M] [--date YYYYMMDD[-YYYYMMDD]] [--station-aet S] [--patient-id ID] [--patient-name "NGUYEN*"] [--accession N] [--json]',
+  async run(args) {
+    const { flags } = parseArgs(args);
+    const text = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
+    try {
+      const identifier = worklistIdentifier({
+        modality: text('modality'),
+        date: text('date'),
+        stationAeTitle: text('station-aet'),
+        patientId: text('patient-id'),
+        patientName: text('patient-name'),
+        accessionNumber: text('accession'),
+      });
+      const items = await findWorklist(peerFrom(flags), identifier);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(items.map(printable), null, 2)}\n`);
+      } else {
+        for (const item of items) {
+          const sps = Array.isArray(item.ScheduledProcedureStepSequence) ? (item.ScheduledProcedureStepSequence[0] as Record<string, unknown>) : {};
+          process.stdout.write(
+            [textValue(item.AccessionNumber), textValue(item.PatientID), textValue(item.PatientName), textValue(sps.Modality), textValue(sps.ScheduledStationAETitle), `${textValue(sps.ScheduledProcedureStepStartDate)} ${textValue(sps.ScheduledProcedureStepStartTime)}`, textValue(sps.ScheduledProcedureStepDescription)].join('\t') + '\n',
+          );
+        }
+        process.stderr.write(`${items.length} worklist item(s)\n`);
+      }
+      return 0;
+    } catch (err) {
+      process.stderr.write(`worklist query failed: ${(err as Error).message}\n`);
+      return 1;
+    }
+  },
+};
+
+async function expandFiles(inputs: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const input of inputs) {
+    const s = await stat(input);
+    if (s.isDirectory()) {
+      for (const name of (await readdir(input)).sort()) out.push(...(await expandFiles([path.join(input, name)])));
+    } else out.push(input);
+  }
+  return out;
+}
+
+const store: CliCommand = {
+  usage: 'store <file|dir>... --host H --port P [--aet A] [--called-aet C]   C-STORE Part 10 files on one association',
+  async run(args) {
+    const { positionals, flags } = parseArgs(args);
+    if (positionals.length === 0) {
+      process.stderr.write('usage: hisbridge dicom store <file|dir>... --host H --port P\n');
+      return 2;
+    }
+    try {
+      const files = await expandFiles(positionals);
+      const started = Date.now();
+      let failed = 0;
+      const results = await storeFiles(peerFrom(flags), files, (r) => {
+        const ok = r.status === 0 || (r.status & 0xf000) === 0xb000;
+        if (!ok) failed++;
+        process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${statusHex(Math.max(0, r.status))} ${r.file}${r.errorComment ? ` (${r.errorComment})` : ''}\n`);
+      });
+      process.stderr.write(`${results.length - failed}/${results.length} stored in ${Date.now() - started} ms\n`);
+      return failed > 0 ? 1 : 0;
+    } catch (err) {
+      process.stderr.write(`C-STORE failed: ${(err as Error).message}\n`);
+      return 1;
+    }
+  },
+};
+
+export const dicomCli: CliGroup = {
+  name: 'dicom',
+  description: 'DICOM tools: dump a file, C-ECHO, query a worklist, C-STORE files',
+  commands: { dump, echo: echoCommand, 'find-worklist': findWorklistCommand, store },
+};
