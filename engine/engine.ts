@@ -365,7 +365,7 @@ export class Engine extends EventEmitter {
     if (options.waitFor === 'delivered' && queued.length > 0) {
       waiting = new Promise((resolve) => this.waiters.set(messageId, { remaining: new Set(queued.map((d) => d.destination)), resolve }));
     }
-    for (const d of queued) channel.destinations.get(d.destination)?.worker.wake();
+    for (const d of queued) channel.destinations.get(d.destination)?.worker.notifyNew();
     return waiting ?? { status: 'accepted', messageId };
   }
 
@@ -425,7 +425,7 @@ export class Engine extends EventEmitter {
         const result = await runPipeline(channel.config, message, { onlyDestinations });
         await this.store.requeue(messageId, result.deliveries, result.status, result.error);
         if (channel.config.storage === 'full') await this.store.replaceContents(messageId, result.contents);
-        for (const d of result.deliveries) if (d.status === 'QUEUED') channel.destinations.get(d.destination)?.worker.wake();
+        for (const { worker } of channel.destinations.values()) worker.reset();
         results.push({ messageId, ok: result.status !== 'ERROR', status: result.status, error: result.error });
       } catch (error) {
         results.push({ messageId, ok: false, error: (error as Error).message });
@@ -436,7 +436,7 @@ export class Engine extends EventEmitter {
 
   async replayDeadLetters(queueIds: number[]): Promise<number> {
     const count = await this.store.replayDead(queueIds);
-    for (const channel of this.channels.values()) for (const { worker } of channel.destinations.values()) worker.wake();
+    for (const channel of this.channels.values()) for (const { worker } of channel.destinations.values()) worker.reset();
     return count;
   }
 

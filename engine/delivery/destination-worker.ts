@@ -30,6 +30,13 @@ export function backoffDelay(failures: number, policy: Pick<RetryPolicy, 'initia
 export class DestinationWorker {
   private readonly inFlight = new Map<number, AbortController>();
   private readonly busyKeys = new Set<string>();
+  /** Deliveries read from the store, in queue order (in-flight ones included); bounded. */
+  private buffer: QueuedDelivery[] = [];
+  /** Highest queue id read so far: the store is only asked for what came after it. */
+  private cursor = 0;
+  /** The store may hold deliveries beyond the cursor (new messages arrived, or the last read was full). */
+  private moreInStore = true;
+  private readonly bufferLimit: number;
   private pumping = false;
   private pumpAgain = false;
   private stopped = true;
@@ -46,11 +53,13 @@ export class DestinationWorker {
     private readonly keepSentContent: boolean,
     private readonly log: Logger,
     private readonly onEvent: (event: DeliveryEvent) => void,
-  ) {}
+  ) {
+    this.bufferLimit = Math.max(1024, policy.concurrency * 64);
+  }
 
   start(): void {
     this.stopped = false;
-    this.wake();
+    this.reset();
   }
 
   pause(): void {
@@ -70,7 +79,21 @@ export class DestinationWorker {
     return this.inFlight.size;
   }
 
-  /** New work may be ready: look at the queue again (coalesced). */
+  /** New deliveries were queued: read the store again when there is room. */
+  notifyNew(): void {
+    this.moreInStore = true;
+    this.wake();
+  }
+
+  /** Deliveries changed behind the worker's back (dead letters replayed, messages reprocessed): re-read all. */
+  reset(): void {
+    this.buffer = this.buffer.filter((d) => this.inFlight.has(d.queueId));
+    this.cursor = 0;
+    this.moreInStore = true;
+    this.wake();
+  }
+
+  /** Look at the buffer again (coalesced). */
   wake(): void {
     if (this.stopped) return;
     if (this.pumping) {
@@ -96,18 +119,30 @@ export class DestinationWorker {
     }
   }
 
+  private async refill(): Promise<void> {
+    const room = this.bufferLimit - this.buffer.length;
+    if (!this.moreInStore || room < this.bufferLimit / 2) return;
+    const rows = await this.store.readyDeliveries(this.channelId, this.destination, this.cursor, room);
+    this.moreInStore = rows.length === room;
+    const known = new Set(this.buffer.map((d) => d.queueId));
+    for (const row of rows) if (!known.has(row.queueId)) this.buffer.push(row);
+    if (rows.length) this.cursor = rows[rows.length - 1].queueId;
+    this.buffer.sort((a, b) => a.queueId - b.queueId);
+  }
+
   private async dispatchReady(): Promise<void> {
-    const free = this.policy.concurrency - this.inFlight.size;
-    if (free <= 0) return;
-    // A window larger than the free slots, so keys blocked behind a failing head do not starve others.
-    const window = await this.store.readyDeliveries(this.channelId, this.destination, Math.max(256, this.policy.concurrency * 32));
+    if (this.inFlight.size >= this.policy.concurrency) return;
+    await this.refill();
     const now = Date.now();
     const blockedKeys = new Set<string>();
-    let started = 0;
     let earliestDue = Infinity;
-    for (const delivery of window) {
-      if (this.inFlight.has(delivery.queueId)) continue;
+    for (const delivery of this.buffer) {
+      if (this.inFlight.size >= this.policy.concurrency) break;
       const key = delivery.orderKey;
+      if (this.inFlight.has(delivery.queueId)) {
+        if (key !== null) blockedKeys.add(key);
+        continue;
+      }
       if (key !== null && (blockedKeys.has(key) || this.busyKeys.has(key))) {
         blockedKeys.add(key);
         continue;
@@ -117,18 +152,16 @@ export class DestinationWorker {
         if (key !== null) blockedKeys.add(key);
         continue;
       }
-      if (this.inFlight.size >= this.policy.concurrency) break;
       this.deliver(delivery);
       if (key !== null) {
         this.busyKeys.add(key);
         blockedKeys.add(key);
       }
-      started++;
     }
-    if (this.inFlight.size === 0 && started === 0) {
+    if (this.inFlight.size === 0) {
       if (earliestDue < Infinity) this.schedule(earliestDue - now);
-      else if (window.length === 0) this.notifyIdle();
-      else this.schedule(1000);
+      else if (this.buffer.length === 0 && !this.moreInStore) this.notifyIdle();
+      else if (this.buffer.length === 0) this.pumpAgain = true;
     }
   }
 
@@ -165,6 +198,7 @@ export class DestinationWorker {
         async (result) => {
           const durationMs = Math.round(performance.now() - started);
           await this.store.recordSuccess(delivery, { response: result?.response, durationMs, keepContent: this.keepSentContent });
+          this.forget(delivery.queueId);
           this.onEvent({ kind: 'sent', delivery, durationMs });
         },
         async (error: unknown) => {
@@ -182,6 +216,11 @@ export class DestinationWorker {
             response: permanent ? (error as PermanentDeliveryError).response : undefined,
           });
           const kind = retryAt === null ? 'dead' : 'retry';
+          if (kind === 'dead') this.forget(delivery.queueId);
+          else {
+            delivery.attempts = attempts;
+            delivery.nextAttemptAt = retryAt!;
+          }
           if (kind === 'dead') this.log.warn(`dead-lettered message ${delivery.messageId} for ${this.channelId}/${this.destination}: ${reason}`, { messageId: delivery.messageId });
           this.onEvent({ kind, delivery, durationMs, error: reason });
         },
@@ -196,6 +235,11 @@ export class DestinationWorker {
         if (delivery.orderKey !== null) this.busyKeys.delete(delivery.orderKey);
         this.wake();
       });
+  }
+
+  private forget(queueId: number): void {
+    const i = this.buffer.findIndex((d) => d.queueId === queueId);
+    if (i >= 0) this.buffer.splice(i, 1);
   }
 
   /** Resolves when the queue has nothing ready and nothing in flight (used by tests and shutdown). */

@@ -137,8 +137,8 @@ export interface MessageStore {
   readonly kind: string;
   /** Durably stores messages (group-committed) and returns their ids; resolves only once on disk. */
   append(message: NewMessage): Promise<number>;
-  /** Deliveries that are ready, oldest first (the caller enforces per-key ordering). */
-  readyDeliveries(channelId: string, destination: string, limit: number): Promise<QueuedDelivery[]>;
+  /** Queued deliveries with a queue id above `afterQueueId`, oldest first (the caller enforces per-key ordering and due times). */
+  readyDeliveries(channelId: string, destination: string, afterQueueId: number, limit: number): Promise<QueuedDelivery[]>;
   /** Earliest time at which a queued delivery of this destination becomes due (ms), or null. */
   nextDueAt(channelId: string, destination: string): Promise<number | null>;
   recordSuccess(delivery: QueuedDelivery, outcome: { response?: string; durationMs: number; keepContent: boolean }): Promise<void>;
