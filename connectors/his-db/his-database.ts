@@ -370,7 +370,7 @@ export class HisDatabase implements HisLookups {
     const out = new Map<string, LabOrderTest[]>();
     const t = this.e.labOrderTest;
     for (const part of chunks(orderIds, IN_CHUNK)) {
-      const rows = await this.select(this.db, t, (p) => ({ where: [`${t.col('orderId')} IN ${p.in(part)}`] }));
+      const rows = await this.select(this.db, t, (p) => ({ where: [`${t.col('orderId')} IN ${p.in(part)}`], orderBy: `${t.col('orderId')}, ${t.col('hisServiceCode')}` }));
       for (const r of rows) {
         const hisServiceCode = r.reqText('hisServiceCode');
         const entry = this.loaded.labCodes.forHisService(hisServiceCode)[0];

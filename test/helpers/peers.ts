@@ -22,3 +22,31 @@ export function requirePeers(ctx: Mocha.Context, ...commands: string[]): void {
   console.log(`      skipped: ${reason}`);
   ctx.skip();
 }
+
+/** True when something accepts TCP connections on host:port within timeoutMs. */
+export function serviceReachable(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require('node:net') as typeof import('node:net');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Like requirePeers, for a server reached over TCP (PostgreSQL, MariaDB…): `await` it at the top of
+ * a describe's before hook or an it. Skips with the reason, or fails under REQUIRE_PEERS=1.
+ */
+export async function requireService(ctx: Mocha.Context, name: string, host: string, port: number): Promise<void> {
+  if (await serviceReachable(host, port)) return;
+  const reason = `${name} not reachable on ${host}:${port} (CI starts it via .ci/run)`;
+  if (process.env.REQUIRE_PEERS === '1') throw new Error(`REQUIRE_PEERS=1 but ${reason}`);
+  console.log(`      skipped: ${reason}`);
+  ctx.skip();
+}
