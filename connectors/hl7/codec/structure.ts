@@ -26,8 +26,8 @@ const definitions: Record<string, string> = {
   OML_O21:
     'MSH [{SFT}] [{NTE}] [PATIENT: PID [PD1] [{NTE}] [{NK1}] [PATIENT_VISIT: PV1 [PV2]] [{INSURANCE: IN1 [IN2] [IN3]}] [GT1] [{AL1}]] ' +
     '{ORDER: ORC [{TIMING: TQ1 [{TQ2}]}] [OBSERVATION_REQUEST: OBR [TCD] [{NTE}] [CTD] [{DG1}] [{OBSERVATION: OBX [TCD] [{NTE}]}] ' +
-    '[{SPECIMEN: SPM [{OBX}] [{CONTAINER: SAC [{OBX}]}]}] [{PRIOR_RESULT: [PATIENT_PRIOR: PID [PD1]] [PATIENT_VISIT_PRIOR: PV1 [PV2]] [{AL1}] ' +
-    '{ORDER_PRIOR: [ORC] OBR [{NTE}] [{TIMING_PRIOR: TQ1 [{TQ2}]}] {OBSERVATION_PRIOR: OBX [{NTE}]}}}]] [{FT1}] [{CTI}] [BLG]}',
+    // PRIOR_RESULT is left out: its first segments (PID, ORC, OBR) would swallow the next ORDER.
+    '[{SPECIMEN: SPM [{OBX}] [{CONTAINER: SAC [{OBX}]}]}]] [{FT1}] [{CTI}] [BLG]}',
   ORU_R01:
     'MSH [{SFT}] {PATIENT_RESULT: [PATIENT: PID [PD1] [{NTE}] [{NK1}] [VISIT: PV1 [PV2]]] ' +
     '{ORDER_OBSERVATION: [ORC] OBR [{NTE}] [{TIMING_QTY: TQ1 [{TQ2}]}] [CTD] [{OBSERVATION: OBX [{NTE}]}] [{FT1}] [{CTI}] [{SPECIMEN: SPM [{OBX}]}]}} [DSC]',
