@@ -4,6 +4,7 @@
 import type { AbnormalFlag, DeviceRef, ReferenceRange, Result, ResultBatch, ResultStatus } from '../../model';
 import { fromHospitalParts, toHospitalDateTime } from '../../model/datetime';
 import type { LabCodeMap } from '../../his/mapping/code-maps';
+import { entryFor } from './codeMap';
 import type { AnalyserReport, AnalyserResult, SpecimenReport } from './interpret';
 
 export interface QcBatch {
@@ -97,8 +98,10 @@ const NUMERIC = /^[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 
 export interface CanonicalOptions {
   codeMap: LabCodeMap;
-  /** The analyser id rows of the code map are keyed by (default: the profile id). */
-  analyserId: string;
+  /** Ids the code map's analyser-specific rows may be keyed by (device id, then profile id). */
+  analyserIds: string[];
+  /** Analyser codes of results that repeat an earlier result for the same specimen (reruns). */
+  reruns?: Set<string>;
   device: DeviceRef;
   /** Used when an R record has no completion time (the message time, else the receive time). */
   fallbackTime: string;
@@ -131,9 +134,12 @@ function toResult(specimen: SpecimenReport, r: AnalyserResult, options: Canonica
   const status = resultStatus(r.status);
   if (!status) return skip(`result status ${JSON.stringify(r.status)} is not a reportable result`);
   if (r.value === '' && status !== 'cancelled') return skip('no value (a flag or message from the analyser)');
-  const entry = options.codeMap.fromAnalyser(r.code, options.analyserId) ?? (r.loinc ? options.codeMap.fromLoinc(r.loinc) : undefined);
-  if (!entry && !qc) return skip(`analyser code ${JSON.stringify(r.code)} is not in the lab code map for ${options.analyserId}`);
+  const entry = entryFor(options.codeMap, r.code, options.analyserIds, r.loinc);
+  if (!entry && !qc) return skip(`analyser code ${JSON.stringify(r.code)} is not in the lab code map for ${options.analyserIds.join(' / ')}`);
   const comments = [...r.comments];
+  // A rerun supersedes the earlier result; the HIS keeps the earlier one as superseded.
+  const rerun = !qc && status === 'final' && options.reruns?.has(r.code);
+  if (rerun) comments.push('Rerun: supersedes the earlier result');
   if (r.interpretation) comments.unshift(`Interpretation: ${r.interpretation}`);
   const extraFlags = r.flags.filter((f) => !FLAG_MAP[f.toUpperCase()]);
   if (extraFlags.length) comments.push(`Analyser flags: ${extraFlags.join(' ')}`);
@@ -141,7 +147,7 @@ function toResult(specimen: SpecimenReport, r: AnalyserResult, options: Canonica
     code: r.code,
     value: r.value,
     valueType: NUMERIC.test(r.value) ? 'numeric' : 'text',
-    status,
+    status: rerun ? 'corrected' : status,
     observedAt: astmDateTime(r.completedAt) ?? astmDateTime(r.startedAt) ?? messageTime,
     device: r.instrument ? { ...options.device, name: [options.device.name, r.instrument].filter(Boolean).join(' ') } : options.device,
   };

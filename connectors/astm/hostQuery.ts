@@ -60,7 +60,8 @@ export function astmNow(now = new Date()): string {
 export interface ReplyContext {
   profile: AnalyzerProfile;
   codeMap: LabCodeMap;
-  analyserId: string;
+  /** Ids the code map's analyser-specific rows may be keyed by (device id, then profile id). */
+  analyserIds: string[];
   /** The analyser's H-5 name (goes into H-10 receiver id) and H-3 control id (echoed when the profile says so). */
   querySender?: string;
   queryControlId?: string;
@@ -68,8 +69,9 @@ export interface ReplyContext {
 }
 
 /** The analyser test codes for the HIS tests ordered on a specimen (analyser-specific rows first). */
-export function analyserTestCodes(orders: LabOrder[], ctx: Pick<ReplyContext, 'codeMap' | 'analyserId'>): string[] {
-  const own = ctx.codeMap.entries.some((e) => e.analyser === ctx.analyserId);
+export function analyserTestCodes(orders: LabOrder[], ctx: Pick<ReplyContext, 'codeMap' | 'analyserIds'>): string[] {
+  // An analyser with rows of its own performs only those tests; otherwise the shared rows apply.
+  const ownId = ctx.analyserIds.find((id) => ctx.codeMap.entries.some((e) => e.analyser === id));
   const codes: string[] = [];
   for (const order of orders) {
     if (order.status === 'cancelled') continue;
@@ -79,7 +81,7 @@ export function analyserTestCodes(orders: LabOrder[], ctx: Pick<ReplyContext, 'c
         codes.push(test.analyserTestCode);
         continue;
       }
-      const entries = ctx.codeMap.forHisService(test.hisServiceCode, ctx.analyserId).filter((e) => (own ? e.analyser === ctx.analyserId : e.analyser === '*'));
+      const entries = ctx.codeMap.forHisService(test.hisServiceCode, ownId).filter((e) => (ownId ? e.analyser === ownId : e.analyser === '*'));
       for (const e of entries) codes.push(e.analyserCode);
     }
   }
