@@ -33,7 +33,9 @@ export interface Pdu {
 }
 
 export class PduFramer {
+  /** Unconsumed chunks are chunks[head..]; consumed ones are dropped in batches (no O(n) shift per PDU). */
   private chunks: Buffer[] = [];
+  private head = 0;
   private buffered = 0;
   private bytesSeen = 0;
   /** Largest P-DATA-TF body we accept: our advertised Maximum Length once an association exists. */
@@ -73,6 +75,10 @@ export class PduFramer {
       out.push({ type, bytes: this.take(total) });
       this.bytesSeen += total;
     }
+    if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
     return out;
   }
 
@@ -82,39 +88,53 @@ export class PduFramer {
   }
 
   private peekHeader(): Buffer {
-    const first = this.chunks[0];
+    const first = this.chunks[this.head];
     if (first.length >= 6) return first;
-    return Buffer.concat(this.chunks, Math.min(this.buffered, 64)).subarray(0, 6);
+    const header = Buffer.alloc(6);
+    let filled = 0;
+    for (let i = this.head; filled < 6; i++) {
+      const c = this.chunks[i];
+      const n = Math.min(6 - filled, c.length);
+      c.copy(header, filled, 0, n);
+      filled += n;
+    }
+    return header;
   }
 
   private take(n: number): Buffer {
-    const first = this.chunks[0];
+    const first = this.chunks[this.head];
     let result: Buffer;
     if (first.length >= n) {
       result = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
+      if (first.length === n) this.chunks[this.head++] = EMPTY;
+      else this.chunks[this.head] = first.subarray(n);
     } else {
       result = Buffer.allocUnsafe(n);
       let filled = 0;
       while (filled < n) {
-        const c = this.chunks[0];
+        const c = this.chunks[this.head];
         const need = n - filled;
         if (c.length <= need) {
           c.copy(result, filled);
           filled += c.length;
-          this.chunks.shift();
+          this.chunks[this.head++] = EMPTY;
         } else {
           c.copy(result, filled, 0, need);
-          this.chunks[0] = c.subarray(need);
+          this.chunks[this.head] = c.subarray(need);
           filled += need;
         }
       }
     }
     this.buffered -= n;
+    if (this.buffered === 0) {
+      this.chunks = [];
+      this.head = 0;
+    }
     return result;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** One Presentation Data Value item of a P-DATA-TF PDU (PS3.8 9.3.5.1, E.2). */
 export interface Pdv {
