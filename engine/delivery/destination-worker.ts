@@ -132,6 +132,7 @@ export class DestinationWorker {
 
   private async dispatchReady(): Promise<void> {
     if (this.inFlight.size >= this.policy.concurrency) return;
+    if (this.store.claimDeliveries) return this.dispatchClaimed(this.store.claimDeliveries.bind(this.store));
     await this.refill();
     const now = Date.now();
     const blockedKeys = new Set<string>();
@@ -163,6 +164,22 @@ export class DestinationWorker {
       else if (this.buffer.length === 0 && !this.moreInStore) this.notifyIdle();
       else if (this.buffer.length === 0) this.pumpAgain = true;
     }
+  }
+
+  /** Shared stores: the store leases what this node may send (ordering and due times enforced there). */
+  private async dispatchClaimed(claim: (channelId: string, destination: string, limit: number) => Promise<QueuedDelivery[]>): Promise<void> {
+    const claimed = await claim(this.channelId, this.destination, this.policy.concurrency - this.inFlight.size);
+    for (const delivery of claimed) {
+      if (this.inFlight.has(delivery.queueId)) continue;
+      this.deliver(delivery);
+      if (delivery.orderKey !== null) this.busyKeys.add(delivery.orderKey);
+    }
+    if (claimed.length === 0 && this.inFlight.size === 0) {
+      const due = await this.store.nextDueAt(this.channelId, this.destination);
+      if (due === null) this.notifyIdle();
+      // Other nodes enqueue too, and their leases may expire: look again soon in any case.
+      this.schedule(due === null ? 250 : Math.min(250, Math.max(10, due - Date.now())));
+    } else if (claimed.length === 0) this.schedule(250);
   }
 
   private schedule(delayMs: number): void {
@@ -216,7 +233,7 @@ export class DestinationWorker {
             response: permanent ? (error as PermanentDeliveryError).response : undefined,
           });
           const kind = retryAt === null ? 'dead' : 'retry';
-          if (kind === 'dead') this.forget(delivery.queueId);
+          if (kind === 'dead' || this.store.claimDeliveries) this.forget(delivery.queueId);
           else {
             delivery.attempts = attempts;
             delivery.nextAttemptAt = retryAt!;

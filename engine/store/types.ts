@@ -139,6 +139,13 @@ export interface MessageStore {
   append(message: NewMessage): Promise<number>;
   /** Queued deliveries with a queue id above `afterQueueId`, oldest first (the caller enforces per-key ordering and due times). */
   readyDeliveries(channelId: string, destination: string, afterQueueId: number, limit: number): Promise<QueuedDelivery[]>;
+  /**
+   * Stores shared by several nodes lease deliveries instead: up to `limit` that may be sent now
+   * (due, first of their order key, not leased by another node). The worker uses this when present.
+   */
+  claimDeliveries?(channelId: string, destination: string, limit: number): Promise<QueuedDelivery[]>;
+  /** A named lease for a singleton listener (only one node runs it); undefined when another node holds it. */
+  tryAcquireLease?(name: string): Promise<{ release(): Promise<void>; lost: Promise<string> } | undefined>;
   /** Earliest time at which a queued delivery of this destination becomes due (ms), or null. */
   nextDueAt(channelId: string, destination: string): Promise<number | null>;
   recordSuccess(delivery: QueuedDelivery, outcome: { response?: string; durationMs: number; keepContent: boolean }): Promise<void>;
