@@ -19,8 +19,10 @@ import {
   VITAL_SIGNS,
 } from '../../model';
 import type { ClaimRecord, Episode, EpisodeTables } from '../model';
+import { routeOfCategory, smallCostThreshold } from '../money/benefit';
 import { Decimal, sum } from '../money/decimal';
 import { computeLine, type LineAmounts } from '../money/line';
+import { type BenefitPolicy, defaultCodeLists } from '../spec/codelists';
 import { currentVersion, formatSpec } from '../spec/registry';
 import type { FormatVersion } from '../spec/types';
 
@@ -50,6 +52,8 @@ export interface BuildOptions {
   dischargeSigner?: { code: string; name: string };
   /** Date of the documents (NGAY_CT); default: the discharge date. */
   documentDate?: string;
+  /** MUC_HUONG policy (default: mappings/bhyt/benefit-policy.json). */
+  policy?: BenefitPolicy;
 }
 
 export interface BuildNote {
@@ -86,21 +90,42 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
   const drugLines = source.lines.filter((l) => drugKinds.has(l.kind)).sort((a, b) => a.lineNo - b.lineNo);
   const serviceLines = source.lines.filter((l) => !drugKinds.has(l.kind)).sort((a, b) => a.lineNo - b.lineNo);
   const computed = new Map<BillingLine, LineAmounts>();
+  const levels = new Map<BillingLine, number>();
+  const compute = (table: 'XML2' | 'XML3', l: BillingLine, level: number) =>
+    computeLine({
+      table,
+      version,
+      quantity: dec(l.quantity),
+      unitPrice: dec(l.unitPrice),
+      bhytUnitPrice: dec(l.bhytUnitPrice, l.unitPrice),
+      serviceRatio: Decimal.of(l.serviceRatio ?? 100),
+      coverageRatio: Decimal.of(l.coverageRatio),
+      benefitLevel: Decimal.of(level),
+      otherSources: dec(l.amounts?.otherSources),
+    });
+  for (const [table, lines] of [['XML2', drugLines], ['XML3', serviceLines]] as const) for (const l of lines) levels.set(l, l.benefitLevel);
+  // On-route visits under 15 % of the base salary, and commune stations, are paid at 100 % (QĐ 130 MUC_HUONG).
+  const policy = options.policy ?? defaultCodeLists().benefit;
+  const route = routeOfCategory(policy, coverage?.categoryCode);
+  if (coverage && visit.dischargedAt && (route === 'on-route' || route === 'emergency')) {
+    const inScope = sum([...drugLines.map((l) => compute('XML2', l, 0)), ...serviceLines.map((l) => compute('XML3', l, 0))].map((a) => a.insuranceScope));
+    const threshold = smallCostThreshold(policy, inScope, toBhytDateTime(visit.dischargedAt));
+    const commune = facility.level === 'commune';
+    if (threshold || commune) {
+      const why = commune ? 'the visit is at a commune health station' : `the in-scope total ${inScope.toString()} is under ${policy.smallCostPercentOfBaseSalary} % of the base salary (${threshold!.toString()})`;
+      for (const l of [...drugLines, ...serviceLines]) {
+        if (l.benefitLevel !== 100 && l.coverageRatio > 0) {
+          levels.set(l, 100);
+          note({ severity: 'warning', table: drugKinds.has(l.kind) ? 'XML2' : 'XML3', lineNo: l.lineNo, field: 'MUC_HUONG', message: `the HIS gave MUC_HUONG ${l.benefitLevel}; 100 is written because ${why}` });
+        }
+      }
+    }
+  }
   for (const [table, lines] of [['XML2', drugLines], ['XML3', serviceLines]] as const) {
     for (const l of lines) {
-      const a = computeLine({
-        table,
-        version,
-        quantity: dec(l.quantity),
-        unitPrice: dec(l.unitPrice),
-        bhytUnitPrice: dec(l.bhytUnitPrice, l.unitPrice),
-        serviceRatio: Decimal.of(l.serviceRatio ?? 100),
-        coverageRatio: Decimal.of(l.coverageRatio),
-        benefitLevel: Decimal.of(l.benefitLevel),
-        otherSources: dec(l.amounts?.otherSources),
-      });
+      const a = compute(table, l, levels.get(l)!);
       computed.set(l, a);
-      compareWithHis(table, l, a, note);
+      if (levels.get(l) === l.benefitLevel) compareWithHis(table, l, a, note);
       if (table === 'XML2' && l.bhytUnitPrice && !dec(l.bhytUnitPrice).eq(dec(l.unitPrice))) {
         note({ severity: 'warning', table, lineNo: l.lineNo, field: 'DON_GIA', message: `drug ${l.bhytCode} has a fund price ${l.bhytUnitPrice} different from its price ${l.unitPrice}; XML2 has one price (DON_GIA) and uses ${l.unitPrice}` });
       }
@@ -142,7 +167,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
       THANH_TIEN_BV: text(a.hospital),
       THANH_TIEN_BH: text(a.insuranceScope),
       ...other(a),
-      MUC_HUONG: String(l.benefitLevel),
+      MUC_HUONG: String(levels.get(l)),
       T_BNTT: text(a.selfPay),
       T_BNCCT: text(a.coPayment),
       T_BHTT: text(a.fund),
@@ -183,7 +208,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
       THANH_TIEN_BV: text(a.hospital),
       THANH_TIEN_BH: text(a.insuranceScope),
       T_TRANTT: '',
-      MUC_HUONG: String(l.benefitLevel),
+      MUC_HUONG: String(levels.get(l)),
       ...other(a),
       T_BNTT: text(a.selfPay),
       T_BNCCT: text(a.coPayment),

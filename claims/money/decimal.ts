@@ -129,7 +129,7 @@ export class Decimal {
       units /= 10n;
       scale--;
     }
-    return units === this.units ? this : new Decimal(units, scale);
+    return scale === this.scale ? this : new Decimal(units, scale);
   }
 
   /** Plain text without exponent or separators; trailing zeros dropped unless `fixed` decimals are asked for. */

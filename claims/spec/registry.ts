@@ -77,9 +77,13 @@ function applyChange(tables: TableSpec[], change: SpecChange, version: FormatVer
     case 'remove':
       table.fields.splice(index(change.field), 1);
       return;
-    case 'retype':
-      table.fields[index(change.field)].type = change.to;
+    case 'retype': {
+      const field = table.fields[index(change.field)];
+      field.type = change.to;
+      // A code that became a string (to keep leading zeros or dots, e.g. "01", "1.11") is no longer an integer.
+      if (change.to === 'string' && field.format === 'integer') field.format = 'text';
       return;
+    }
     case 'resize':
       table.fields[index(change.field)].maxLength = change.to;
       return;

@@ -2,6 +2,7 @@
 // visit must include, and the links between tables of one MA_LK. Sources are cited in
 // claims/validator/catalogue.ts and docs/claims.md; formulas follow the official QĐ 130/4750 text.
 import type { ClaimRecord } from '../model';
+import { smallCostThreshold } from '../money/benefit';
 import { Decimal } from '../money/decimal';
 import type { TableId } from '../spec/types';
 import { amount, daysBetween, decimal, isDate8, isDateTime12, type RuleContext, showDateTime, value } from './context';
@@ -331,7 +332,7 @@ export function checkLineMoney(ctx: RuleContext): void {
       if (t === 'XML3') {
         const ceiling = decimal(r, 'T_TRANTT');
         const bhtt = decimal(r, 'T_BHTT');
-        if (ceiling && !ceiling.isZero() && bhtt && bhtt.compare(ceiling) > 0) ctx.report('money.supply-ceiling', t, r, 'T_BHTT', `${show(bhtt)} exceeds the supply-package ceiling T_TRANTT ${show(ceiling)}`);
+        if (ceiling && ceiling.compare(Decimal.zero) > 0 && bhtt && bhtt.compare(ceiling) > 0) ctx.report('money.supply-ceiling', t, r, 'T_BHTT', `${show(bhtt)} exceeds the supply-package ceiling T_TRANTT ${show(ceiling)}`);
       }
     }
   }
@@ -466,9 +467,10 @@ export function checkBenefit(ctx: RuleContext): void {
       }
     }
   } else {
-    for (const level of levels) allowed.set(level, `card level ${level} %`);
     const exemption = exemptionReason(ctx, x1);
-    if (exemption) allowed.set(100, exemption);
+    // Small cost and commune stations: the decision says "ghi mức hưởng 100" (only 100 is right).
+    if (!exemption?.strict) for (const level of levels) allowed.set(level, `card level ${level} %`);
+    if (exemption) allowed.set(100, exemption.reason);
   }
   for (const t of ['XML2', 'XML3'] as const) {
     for (const r of ctx.records(t)) {
@@ -481,18 +483,17 @@ export function checkBenefit(ctx: RuleContext): void {
   }
 }
 
-function exemptionReason(ctx: RuleContext, x1: ClaimRecord): string | undefined {
+function exemptionReason(ctx: RuleContext, x1: ClaimRecord): { reason: string; strict: boolean } | undefined {
   const policy = ctx.codeLists.benefit;
-  if (ctx.options.facilityLevel === 'commune') return '100 at a commune health station';
-  if (value(x1, 'NGAY_MIEN_CCT') || value(x1, 'MIEN_CUNG_CT')) return '100 with a co-payment exemption (NGAY_MIEN_CCT)';
+  if (ctx.options.facilityLevel === 'commune') return { reason: '100 at a commune health station', strict: true };
   const total = decimal(x1, ctx.version === '4210' ? 'T_TONGCHI' : 'T_TONGCHI_BH');
   const ra = value(x1, 'NGAY_RA');
   if (total && isDateTime12(ra)) {
-    const day = `${ra.slice(0, 4)}-${ra.slice(4, 6)}-${ra.slice(6, 8)}`;
-    const salary = [...policy.baseSalaries].reverse().find((s) => s.from <= day) ?? policy.baseSalaries[0];
-    const threshold = Decimal.parse(salary.amount).percent(Decimal.of(policy.smallCostPercentOfBaseSalary));
-    if (total.compare(threshold) < 0) return `100 because the in-scope total ${show(total)} is under ${policy.smallCostPercentOfBaseSalary} % of the base salary (${show(threshold)})`;
+    const threshold = smallCostThreshold(policy, total, ra);
+    if (threshold) return { reason: `100 because the in-scope total ${show(total)} is under ${policy.smallCostPercentOfBaseSalary} % of the base salary (${show(threshold)})`, strict: true };
   }
+  // The exemption starts on NGAY_MIEN_CCT: earlier lines keep the card level.
+  if (value(x1, 'NGAY_MIEN_CCT') || value(x1, 'MIEN_CUNG_CT')) return { reason: '100 with a co-payment exemption (NGAY_MIEN_CCT)', strict: false };
   return undefined;
 }
 
