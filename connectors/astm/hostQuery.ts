@@ -68,21 +68,27 @@ export interface ReplyContext {
   now?: Date;
 }
 
-/** The analyser test codes for the HIS tests ordered on a specimen (analyser-specific rows first). */
+/**
+ * The analyser test codes for the HIS tests ordered on a specimen. An analyser with rows of its own in
+ * the code map performs only those tests (a blood-count analyser is not sent the glucose of the same
+ * tube); otherwise the order's own analyser code, then the shared rows, are used.
+ */
 export function analyserTestCodes(orders: LabOrder[], ctx: Pick<ReplyContext, 'codeMap' | 'analyserIds'>): string[] {
-  // An analyser with rows of its own performs only those tests; otherwise the shared rows apply.
   const ownId = ctx.analyserIds.find((id) => ctx.codeMap.entries.some((e) => e.analyser === id));
   const codes: string[] = [];
   for (const order of orders) {
     if (order.status === 'cancelled') continue;
     for (const test of order.tests) {
       if (test.status === 'cancelled') continue;
+      if (ownId) {
+        for (const e of ctx.codeMap.entries) if (e.analyser === ownId && e.hisServiceCode === test.hisServiceCode) codes.push(e.analyserCode);
+        continue;
+      }
       if (test.analyserTestCode) {
         codes.push(test.analyserTestCode);
         continue;
       }
-      const entries = ctx.codeMap.forHisService(test.hisServiceCode, ownId).filter((e) => (ownId ? e.analyser === ownId : e.analyser === '*'));
-      for (const e of entries) codes.push(e.analyserCode);
+      for (const e of ctx.codeMap.forHisService(test.hisServiceCode)) if (e.analyser === '*') codes.push(e.analyserCode);
     }
   }
   return [...new Set(codes)];
