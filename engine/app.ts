@@ -12,6 +12,9 @@ import type { EngineConfig } from './config/config';
 import { ConnectorRegistry } from './connectors/registry';
 import { Engine } from './engine';
 import { createLogger } from './log';
+import { PostgresMessageStore } from './store/postgres-store';
+import type { MessageStore } from './store/types';
+import os from 'node:os';
 
 export interface RunningApplication {
   engine: Engine;
@@ -41,6 +44,7 @@ export async function startApplication(config: EngineConfig, options: { modules?
     certsDir: config.certsDir,
     registry: registerBuiltinConnectors(new ConnectorRegistry()),
     log,
+    store: await createConfiguredStore(config),
     partitionMs: config.store.partitionHours * 3_600_000,
     retentionMs: config.store.retentionDays * 86_400_000,
     synchronous: config.store.synchronous,
@@ -102,6 +106,21 @@ export async function startApplication(config: EngineConfig, options: { modules?
       return stopping;
     },
   };
+}
+
+/** The SQLite store is the engine's default; `store.kind: postgres` shares one database between nodes. */
+async function createConfiguredStore(config: EngineConfig): Promise<MessageStore | undefined> {
+  if (config.store.kind !== 'postgres') return undefined;
+  const url = process.env.HISBRIDGE_PG_URL ?? config.store.postgresUrl;
+  if (!url) throw new Error('store.kind is postgres but neither store.postgresUrl nor HISBRIDGE_PG_URL is set');
+  const store = new PostgresMessageStore({
+    connectionString: url,
+    nodeId: config.store.nodeId ?? `${os.hostname()}-${process.pid}`,
+    partitionMs: config.store.partitionHours * 3_600_000,
+    retentionMs: config.store.retentionDays * 86_400_000,
+  });
+  await store.whenReady();
+  return store;
 }
 
 function forwardAlertsToWebhook(engine: Engine, url: string): void {

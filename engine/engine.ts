@@ -23,7 +23,7 @@ import { ChannelStats, EngineMetrics } from './metrics/stats';
 import { SqliteMessageStore } from './store/sqlite-store';
 import type { MessageStore, NewMessage, StageContent } from './store/types';
 
-export type ChannelState = 'started' | 'paused' | 'stopped' | 'failed';
+export type ChannelState = 'started' | 'standby' | 'paused' | 'stopped' | 'failed';
 
 export interface EngineOptions {
   dataDir: string;
@@ -39,6 +39,8 @@ export interface EngineOptions {
   retentionIntervalMs?: number;
   /** How often alert rules are evaluated (ms); 0 disables the timer. */
   alertIntervalMs?: number;
+  /** How often a standby node tries to take a singleton source's lease (ms). */
+  leaseRetryMs?: number;
 }
 
 export interface ChannelError {
@@ -75,6 +77,8 @@ interface DeployedChannel {
   connections: Map<string, ConnectionStatus>;
   stats: ChannelStats;
   deployedAt: string;
+  lease?: { release(): Promise<void>; lost: Promise<string> };
+  leaseTimer?: NodeJS.Timeout;
 }
 
 interface DeliveryWaiter {
@@ -217,8 +221,7 @@ export class Engine extends EventEmitter {
       }
       if (config.enabled) {
         for (const { worker } of channel.destinations.values()) worker.start();
-        await this.startSource(channel);
-        channel.state = 'started';
+        await this.startOrStandBy(channel);
       }
       this.log.info(`deployed channel ${config.id}${sourceFile ? ` from ${sourceFile}` : ''}`);
       this.emit('channel', { id: config.id, state: channel.state });
@@ -234,6 +237,53 @@ export class Engine extends EventEmitter {
       channel.source = undefined;
       throw error;
     }
+  }
+
+  private isSingleton(channel: DeployedChannel): boolean {
+    return channel.config.singleton ?? this.registry.get(channel.config.source.connector)?.singletonSource ?? false;
+  }
+
+  /** Starts the source, or, for a singleton on a shared store, waits on standby until this node holds its lease. */
+  private async startOrStandBy(channel: DeployedChannel): Promise<void> {
+    if (!this.isSingleton(channel) || !this.store.tryAcquireLease) {
+      await this.startSource(channel);
+      channel.state = 'started';
+      return;
+    }
+    const id = channel.config.id;
+    const attempt = async (): Promise<void> => {
+      if (this.channels.get(id) !== channel || this.stopping) return;
+      const lease = await this.store.tryAcquireLease!(`channel:${id}`).catch(() => undefined);
+      if (!lease) {
+        channel.state = 'standby';
+        channel.stateDetail = 'another engine node runs this source';
+        channel.leaseTimer = setTimeout(() => void attempt(), this.options.leaseRetryMs ?? 2000);
+        channel.leaseTimer.unref();
+        return;
+      }
+      channel.lease = lease;
+      try {
+        await this.startSource(channel);
+      } catch (error) {
+        await lease.release();
+        channel.lease = undefined;
+        throw error;
+      }
+      channel.state = 'started';
+      channel.stateDetail = undefined;
+      this.log.info(`this node took over singleton source of ${id}`);
+      this.emit('channel', { id, state: 'started' });
+      void lease.lost.then(async (reason) => {
+        if (channel.lease !== lease) return;
+        this.log.warn(`lost the lease of ${id} (${reason}); stopping its source`);
+        channel.lease = undefined;
+        await channel.source?.stop().catch(() => undefined);
+        channel.source = undefined;
+        channel.state = 'standby';
+        void attempt();
+      });
+    };
+    await attempt();
   }
 
   private async startSource(channel: DeployedChannel): Promise<void> {
@@ -255,12 +305,15 @@ export class Engine extends EventEmitter {
 
   async undeployChannel(id: string): Promise<void> {
     const channel = this.requireChannel(id);
+    if (channel.leaseTimer) clearTimeout(channel.leaseTimer);
+    this.channels.delete(id);
     await channel.source?.stop().catch((e) => this.log.error(`stopping source of ${id}: ${e.message}`));
+    await channel.lease?.release().catch(() => undefined);
+    channel.lease = undefined;
     for (const { worker, connector } of channel.destinations.values()) {
       await worker.stop();
       await connector.stop?.().catch((e) => this.log.error(`stopping destination of ${id}: ${e.message}`));
     }
-    this.channels.delete(id);
     this.log.info(`undeployed channel ${id}`);
     this.emit('channel', { id, state: 'undeployed' });
   }
@@ -271,6 +324,8 @@ export class Engine extends EventEmitter {
     if (channel.state !== 'started') throw new Error(`channel ${id} is ${channel.state}, not started`);
     await channel.source?.stop();
     channel.source = undefined;
+    await channel.lease?.release().catch(() => undefined);
+    channel.lease = undefined;
     channel.state = 'paused';
     this.emit('channel', { id, state: 'paused' });
   }
@@ -279,9 +334,8 @@ export class Engine extends EventEmitter {
     const channel = this.requireChannel(id);
     if (channel.state !== 'paused' && channel.state !== 'stopped') throw new Error(`channel ${id} is ${channel.state}`);
     for (const { worker } of channel.destinations.values()) worker.start();
-    await this.startSource(channel);
-    channel.state = 'started';
-    this.emit('channel', { id, state: 'started' });
+    await this.startOrStandBy(channel);
+    this.emit('channel', { id, state: channel.state });
   }
 
   private requireChannel(id: string): DeployedChannel {

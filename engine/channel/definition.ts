@@ -80,6 +80,12 @@ export const channelSchema = z
     description: z.string().optional(),
     enabled: z.boolean().default(true),
     source: connectorEndpoint,
+    /**
+     * Run the source on one engine node at a time (a serial port, a DICOM AE on a fixed address, a
+     * poller). With a shared store the nodes hold a lease on it and a survivor takes over when the
+     * owner dies. Defaults to what the connector type declares.
+     */
+    singleton: z.boolean().optional(),
     /** How much is kept: `full` every stage and response; `raw` the received bytes and attempt outcomes; `metadata` only metadata (queued content is kept until delivered). */
     storage: z.enum(storageLevels).default('full'),
     /** Days a message is kept before its day partition is dropped. */
@@ -118,6 +124,7 @@ export interface ChannelDefinition<Parsed = unknown> {
   description?: string;
   enabled?: boolean;
   source: { connector: string; config?: Record<string, unknown> };
+  singleton?: boolean;
   storage?: StorageLevel;
   retentionDays?: number;
   filters?: Filter<ChannelMessage<Parsed>>[];

@@ -22,12 +22,18 @@ export const engineConfigSchema = z.object({
     .default({ host: '127.0.0.1', port: 8080, tls: false }),
   store: z
     .object({
+      /** `sqlite` (one node, the default) or `postgres` (several nodes sharing one database). */
+      kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+      /** PostgreSQL connection string; HISBRIDGE_PG_URL overrides it (keeps the password out of the file). */
+      postgresUrl: z.string().optional(),
+      /** This node's name in leases and attempt records (default: host name and process id). */
+      nodeId: z.string().optional(),
       retentionDays: z.number().min(1).max(3650).default(30),
       synchronous: z.enum(['full', 'normal']).default('full'),
       /** Partition width in hours (24 = one partition per day). */
       partitionHours: z.number().min(1).max(24 * 31).default(24),
     })
-    .default({ retentionDays: 30, synchronous: 'full', partitionHours: 24 }),
+    .default({ kind: 'sqlite', retentionDays: 30, synchronous: 'full', partitionHours: 24 }),
   logging: z.object({ level: z.string().default('info'), dir: z.string().default('logs') }).default({ level: 'info', dir: 'logs' }),
   alerts: z.object({ webhookUrl: z.string().url().optional() }).default({}),
   /** Settings the demo channels read (ports of the demo listeners). */

@@ -124,6 +124,8 @@ export interface ConnectorDefinition<Config = unknown> {
   type: string;
   description: string;
   configSchema: z.ZodType<Config>;
+  /** True when only one engine node may run this source at a time (serial ports, pollers, fixed AEs). */
+  singletonSource?: boolean;
   createSource?(config: Config): SourceConnector;
   createDestination?(config: Config): DestinationConnector;
 }
