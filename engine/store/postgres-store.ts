@@ -452,53 +452,43 @@ export class PostgresMessageStore implements MessageStore {
     return res.rows[0]?.next === null || res.rows[0]?.next === undefined ? null : Number(res.rows[0].next);
   }
 
+  // One statement per outcome (one round trip, autocommitted): data-modifying CTEs see the snapshot
+  // from before the statement, hence "another queue row than this one" in the status computation.
   async recordSuccess(delivery: QueuedDelivery, outcome: { response?: string; durationMs: number; keepContent: boolean }): Promise<void> {
-    await this.transaction(async (client) => {
-      const removed = await client.query('DELETE FROM hb_queue WHERE id = $1', [delivery.queueId]);
-      if (removed.rowCount === 0) return;
-      const attempt = delivery.attempts + 1;
-      await client.query(`UPDATE hb_destinations SET status = 'SENT', attempts = $1, last_error = NULL, updated_at = now() WHERE message_id = $2 AND destination = $3`, [attempt, delivery.messageId, delivery.destination]);
-      await client.query('INSERT INTO hb_attempts (message_id, destination, attempt, at, ok, response, error, duration_ms, node) VALUES ($1, $2, $3, now(), true, $4, NULL, $5, $6)', [
-        delivery.messageId,
-        delivery.destination,
-        attempt,
-        outcome.response ?? null,
-        outcome.durationMs,
-        this.options.nodeId,
-      ]);
-      if (outcome.keepContent) {
-        await client.query('INSERT INTO hb_contents (message_id, stage, content_type, data) VALUES ($1, $2, $3, $4)', [delivery.messageId, `sent:${delivery.destination}`, delivery.contentType, delivery.content]);
-      }
-      await this.refreshMessageStatus(client, delivery.messageId);
-    });
+    await this.ready;
+    const attempt = delivery.attempts + 1;
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM hb_queue WHERE id = $1 RETURNING message_id),
+       dest AS (UPDATE hb_destinations SET status = 'SENT', attempts = $4, last_error = NULL, updated_at = now()
+                WHERE message_id = $2 AND destination = $3 AND EXISTS (SELECT 1 FROM gone)),
+       att AS (INSERT INTO hb_attempts (message_id, destination, attempt, at, ok, response, error, duration_ms, node)
+               SELECT $2, $3, $4, now(), true, $5, NULL, $6, $7 FROM gone),
+       kept AS (INSERT INTO hb_contents (message_id, stage, content_type, data)
+                SELECT $2, 'sent:' || $3, $9, $10 FROM gone WHERE $8)
+       UPDATE hb_messages SET status = CASE
+           WHEN EXISTS (SELECT 1 FROM hb_queue WHERE message_id = $2 AND id <> $1 AND state = 'DEAD') THEN 'DEAD'
+           WHEN EXISTS (SELECT 1 FROM hb_queue WHERE message_id = $2 AND id <> $1) THEN 'QUEUED' ELSE 'SENT' END
+       WHERE id = $2 AND status NOT IN ('ERROR', 'FILTERED') AND EXISTS (SELECT 1 FROM gone)`,
+      [delivery.queueId, delivery.messageId, delivery.destination, attempt, outcome.response ?? null, outcome.durationMs, this.options.nodeId, outcome.keepContent, delivery.contentType, delivery.content],
+    );
   }
 
   async recordFailure(delivery: QueuedDelivery, outcome: { error: string; durationMs: number; retryAt: number | null; response?: string }): Promise<void> {
-    await this.transaction(async (client) => {
-      const attempt = delivery.attempts + 1;
-      const dead = outcome.retryAt === null;
-      const updated = dead
-        ? await client.query(`UPDATE hb_queue SET state = 'DEAD', attempts = $1, last_error = $2, died_at = $3, lease_owner = NULL, lease_until = NULL WHERE id = $4`, [attempt, outcome.error, Date.now(), delivery.queueId])
-        : await client.query('UPDATE hb_queue SET attempts = $1, last_error = $2, next_at = $3, lease_owner = NULL, lease_until = NULL WHERE id = $4', [attempt, outcome.error, outcome.retryAt, delivery.queueId]);
-      if (updated.rowCount === 0) return;
-      await client.query('UPDATE hb_destinations SET status = $1, attempts = $2, last_error = $3, updated_at = now() WHERE message_id = $4 AND destination = $5', [
-        dead ? 'DEAD' : 'QUEUED',
-        attempt,
-        outcome.error,
-        delivery.messageId,
-        delivery.destination,
-      ]);
-      await client.query('INSERT INTO hb_attempts (message_id, destination, attempt, at, ok, response, error, duration_ms, node) VALUES ($1, $2, $3, now(), false, $4, $5, $6, $7)', [
-        delivery.messageId,
-        delivery.destination,
-        attempt,
-        outcome.response ?? null,
-        outcome.error,
-        outcome.durationMs,
-        this.options.nodeId,
-      ]);
-      if (dead) await this.refreshMessageStatus(client, delivery.messageId);
-    });
+    await this.ready;
+    const attempt = delivery.attempts + 1;
+    const dead = outcome.retryAt === null;
+    await this.pool.query(
+      `WITH q AS (UPDATE hb_queue SET attempts = $4, last_error = $5, lease_owner = NULL, lease_until = NULL,
+                    state = CASE WHEN $6 THEN 'DEAD' ELSE state END, died_at = CASE WHEN $6 THEN $7::bigint ELSE died_at END,
+                    next_at = COALESCE($8::bigint, next_at)
+                  WHERE id = $1 RETURNING id),
+       dest AS (UPDATE hb_destinations SET status = CASE WHEN $6 THEN 'DEAD' ELSE 'QUEUED' END, attempts = $4, last_error = $5, updated_at = now()
+                WHERE message_id = $2 AND destination = $3 AND EXISTS (SELECT 1 FROM q)),
+       att AS (INSERT INTO hb_attempts (message_id, destination, attempt, at, ok, response, error, duration_ms, node)
+               SELECT $2, $3, $4, now(), false, $9, $5, $10, $11 FROM q)
+       UPDATE hb_messages SET status = 'DEAD' WHERE $6 AND id = $2 AND status NOT IN ('ERROR', 'FILTERED') AND EXISTS (SELECT 1 FROM q)`,
+      [delivery.queueId, delivery.messageId, delivery.destination, attempt, outcome.error, dead, Date.now(), outcome.retryAt, outcome.response ?? null, outcome.durationMs, this.options.nodeId],
+    );
   }
 
   private async refreshMessageStatus(client: PoolClient, messageId: number): Promise<void> {
