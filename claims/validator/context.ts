@@ -108,8 +108,17 @@ export function amount(record: ClaimRecord | undefined, field: string): Decimal 
   return decimal(record, field) ?? Decimal.zero;
 }
 
-export const isDateTime12 = (v: string | undefined): v is string => v !== undefined && /^\d{12}$/.test(v);
-export const isDate8 = (v: string | undefined): v is string => v !== undefined && /^\d{8}$/.test(v);
+/** A well-formed yyyyMMddHHmm that names a real date and time. */
+export const isDateTime12 = (v: string | undefined): v is string => v !== undefined && /^\d{12}$/.test(v) && realDate(v) && Number(v.slice(8, 10)) < 24 && Number(v.slice(10, 12)) < 60;
+/** A well-formed yyyyMMdd that names a real date. */
+export const isDate8 = (v: string | undefined): v is string => v !== undefined && /^\d{8}$/.test(v) && realDate(v);
+
+function realDate(v: string): boolean {
+  const y = Number(v.slice(0, 4));
+  const m = Number(v.slice(4, 6));
+  const d = Number(v.slice(6, 8));
+  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
 
 /** yyyyMMddHHmm → "dd/MM/yyyy HH:mm" for messages. */
 export function showDateTime(v: string): string {

@@ -65,7 +65,9 @@ function checkValue(ctx: RuleContext, table: TableSpec, record: ClaimRecord, spe
   const at = (rule: Parameters<RuleContext['report']>[0], message: string, severity?: 'error' | 'warning') => ctx.report(rule, table.id, record, spec.name, message, severity);
   if (raw !== raw.trim()) at('field.whitespace', `«${raw}» has leading or trailing spaces`);
   const v = raw.trim();
-  if (spec.maxLength !== null) {
+  // Date fields have a fixed shape: the format check says more than a length would.
+  const dated = spec.format === 'datetime' || spec.format === 'date' || spec.format === 'birth' || spec.format === 'dateOrDatetime';
+  if (spec.maxLength !== null && !(dated && !spec.list)) {
     const length = v.length;
     if (length > spec.maxLength) at('field.max-length', `is ${length} characters long; the maximum in QĐ ${ctx.version} is ${spec.maxLength}`);
   }

@@ -7,7 +7,7 @@ import { tableSpec } from '../spec/registry';
 import type { FormatVersion, TableId } from '../spec/types';
 import { type Layout, layoutForRoot, looks4210 } from './layouts';
 import { Base64Decoder, Base64Error, EncodingError, Utf8Stage } from './streams';
-import { XmlSyntaxError, XmlTokenizer, type XmlEvents } from './tokenizer';
+import { DeclaredEncodingError, XmlSyntaxError, XmlTokenizer, type XmlEvents } from './tokenizer';
 
 export interface ReaderOptions {
   /** Version that 130-family files are read as (4210 files are recognised by their layout). */
@@ -288,7 +288,7 @@ export class ClaimFileReader {
   private onFatal(err: unknown): void {
     this.fatal = true;
     const wrapped = this.info.base64Wrapped ? ' (in the base64-decoded document)' : '';
-    if (err instanceof EncodingError) this.sink.finding({ severity: 'error', rule: 'file.encoding', table: 'FILE', message: err.reason + wrapped });
+    if (err instanceof EncodingError || err instanceof DeclaredEncodingError) this.sink.finding({ severity: 'error', rule: 'file.encoding', table: 'FILE', message: err.reason + wrapped });
     else if (err instanceof XmlSyntaxError) this.sink.finding({ severity: 'error', rule: 'file.xml', table: 'FILE', line: err.line, message: `not well-formed XML${wrapped} at line ${err.line}, column ${err.column}: ${err.reason}` });
     else if (err instanceof Base64Error) this.sink.finding({ severity: 'error', rule: 'file.base64', table: 'FILE', message: `the file is neither XML nor valid base64: ${err.reason}` });
     else if (err instanceof UnknownRootError) this.sink.finding({ severity: 'error', rule: 'file.root', table: 'FILE', message: `<${err.root}> is not a BHYT claim document (expected GIAMDINHHS, a table root such as TONG_HOP or CHITIEU_CHITIET_THUOC, or CHI_TIEU_TRANG_THAI_KCB)` });
@@ -446,7 +446,7 @@ class EnvelopeEvents implements XmlEvents {
     const table = inner.collector.layout?.table ?? 'FILE';
     const f = (rule: string, message: string, line?: number) => this.sink.finding({ severity: 'error', rule, table, hoso: hoso.index, line, message });
     if (err instanceof Base64Error) f('file.base64', `${where} is not valid base64: ${err.reason}`);
-    else if (err instanceof EncodingError) f('file.encoding', `${where}: ${err.reason}`);
+    else if (err instanceof EncodingError || err instanceof DeclaredEncodingError) f('file.encoding', `${where}: ${err.reason}`);
     else if (err instanceof XmlSyntaxError) f('file.xml', `${where} is not well-formed XML at line ${err.line}, column ${err.column}: ${err.reason}`, err.line);
     else if (err instanceof UnknownRootError) f('file.root', `${where}: <${err.root}> is not a BHYT table document`);
     else if (err instanceof LimitError) {

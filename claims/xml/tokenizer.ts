@@ -16,6 +16,14 @@ export class XmlSyntaxError extends Error {
   }
 }
 
+/** The XML declaration names an encoding other than UTF-8. */
+export class DeclaredEncodingError extends XmlSyntaxError {
+  constructor(reason: string, line: number, column: number) {
+    super(reason, line, column);
+    this.name = 'DeclaredEncodingError';
+  }
+}
+
 export interface XmlEvents {
   /** `name` is the local name (prefix removed); attributes keep their qualified names. */
   open(name: string, attributes: Record<string, string> | undefined, line: number): void;
@@ -276,7 +284,7 @@ export class XmlTokenizer {
     for (const m of body.slice(3).matchAll(/([A-Za-z]+)\s*=\s*("([^"]*)"|'([^']*)')/g)) attrs[m[1]] = m[3] ?? m[4] ?? '';
     if (attrs.version && !/^1\.[0-9]$/.test(attrs.version)) this.fail(`unsupported XML version "${attrs.version}"`, at);
     if (attrs.encoding && !/^utf-?8$/i.test(attrs.encoding)) {
-      this.fail(`the document declares encoding "${attrs.encoding}"; BHYT XML must be UTF-8 (QĐ 130 Điều 1): convert the file to UTF-8 and declare encoding="utf-8"`, at);
+      throw new DeclaredEncodingError(`the document declares encoding "${attrs.encoding}"; BHYT XML must be UTF-8 (QĐ 130 Điều 1): convert the file to UTF-8 and declare encoding="utf-8"`, this.line, 1);
     }
     this.events.declaration?.(attrs);
   }
