@@ -1,5 +1,6 @@
 // Shared pieces for the ASTM tests: a link driven by a manual clock whose output is captured, and
 // frame builders (written independently of the production encoder: sum of bytes, two hex digits).
+import type { LabOrder, Patient } from '../../model';
 import { ManualClock } from '../../connectors/astm/link/clock';
 import { AstmLink, type LinkHandler, type LinkOptions, type LinkProblem, type SessionEnd } from '../../connectors/astm/link/link';
 
@@ -65,4 +66,29 @@ export function linkHarness(options: Partial<LinkOptions> = {}): LinkHarness {
 /** Lets promise callbacks run (deferred ACKs). */
 export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A patient and lab orders for host-query and download tests (Vietnamese name on purpose). */
+export const demoPatient: Patient = {
+  id: 'BN0001',
+  identifiers: [{ system: 'MA_BN', value: 'BN0001' }],
+  name: { full: 'Nguyễn Thị Minh Khai', family: 'Nguyễn', given: 'Thị Minh Khai' },
+  birthDate: '1985-03-15',
+  sex: 'female',
+};
+
+export function labOrder(id: string, specimenId: string, services: string[]): LabOrder {
+  return {
+    kind: 'lab',
+    id,
+    maLk: 'LK' + id,
+    patientId: 'BN0001',
+    status: 'ordered',
+    priority: 'routine',
+    orderedAt: '2026-11-22T07:00:00+07:00',
+    updatedAt: '2026-11-22T07:00:00+07:00',
+    departmentCode: 'K01',
+    specimen: { id: specimenId },
+    tests: services.map((s) => ({ hisServiceCode: s, name: s })),
+  };
 }

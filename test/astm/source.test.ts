@@ -12,9 +12,8 @@ import { astmSourceConfigSchema } from '../../connectors/astm/config';
 import { loadProfile } from '../../devices/analyzers/profile';
 import { AnalyzerSimulator, buildResults } from '../../devices/simulators/analyzer';
 import type { InboundMessage, ReceiptResult, SourceContext } from '../../engine/connectors/types';
-import type { LabOrder, Patient } from '../../model';
 import { freePort, startTestEngine, tempDir, waitFor, type TestEngine } from '../helpers/engine';
-import { ACK, ENQ, EOT, NAK, frame } from './helpers';
+import { ACK, ENQ, EOT, NAK, demoPatient, frame, labOrder } from './helpers';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'astm');
 const c311Records = () => {
@@ -28,30 +27,6 @@ function readJsonFiles(dir: string): any[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
-}
-
-export const demoPatient: Patient = {
-  id: 'BN0001',
-  identifiers: [{ system: 'MA_BN', value: 'BN0001' }],
-  name: { full: 'Nguyễn Thị Minh Khai', family: 'Nguyễn', given: 'Thị Minh Khai' },
-  birthDate: '1985-03-15',
-  sex: 'female',
-};
-
-export function labOrder(id: string, specimenId: string, services: string[]): LabOrder {
-  return {
-    kind: 'lab',
-    id,
-    maLk: 'LK' + id,
-    patientId: 'BN0001',
-    status: 'ordered',
-    priority: 'routine',
-    orderedAt: '2026-11-22T07:00:00+07:00',
-    updatedAt: '2026-11-22T07:00:00+07:00',
-    departmentCode: 'K01',
-    specimen: { id: specimenId },
-    tests: services.map((s) => ({ hisServiceCode: s, name: s })),
-  };
 }
 
 describe('astm source through the engine (TCP)', function () {
