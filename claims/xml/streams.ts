@@ -92,8 +92,15 @@ export class Base64Decoder {
   decodedBytes = 0;
 
   write(text: string): Buffer {
-    if (this.ended) throw new Base64Error(`data after the base64 padding (character ${this.seen})`);
-    let clean = text.replace(whitespace, '');
+    const clean0 = text.replace(whitespace, '');
+    if (this.ended) {
+      // Only more padding may follow the first '=' (it can arrive in the next chunk).
+      if (!/^=*$/.test(clean0)) throw new Base64Error(`data after the base64 padding (character ${this.seen})`);
+      this.padding += clean0.length;
+      if (this.padding > 2) throw new Base64Error(`more than two '=' at the end of the base64 text`);
+      return Buffer.alloc(0);
+    }
+    let clean = clean0;
     const pad = clean.indexOf('=');
     if (pad >= 0) {
       const tail = clean.slice(pad);
@@ -108,9 +115,8 @@ export class Base64Decoder {
     }
     this.seen += clean.length;
     const all = this.pending + clean;
-    const usable = this.ended ? all.length : all.length - (all.length % 4);
+    const usable = all.length - (all.length % 4);
     this.pending = all.slice(usable);
-    if (this.ended && (all.length + this.padding) % 4 !== 0) throw new Base64Error(`base64 length is not a multiple of 4 (${all.length} characters and ${this.padding} '=')`);
     const out = usable > 0 ? Buffer.from(all.slice(0, usable), 'base64') : Buffer.alloc(0);
     this.decodedBytes += out.length;
     return out;
@@ -119,8 +125,10 @@ export class Base64Decoder {
   private padding = 0;
 
   end(): Buffer {
-    if (this.pending.length === 0) return Buffer.alloc(0);
-    if (this.pending.length % 4 === 1) throw new Base64Error(`base64 text is truncated (${this.seen} characters)`);
+    const rest = this.pending.length;
+    if (this.padding > 0 && (rest + this.padding) % 4 !== 0) throw new Base64Error(`base64 length is not a multiple of 4 (${this.seen} characters and ${this.padding} '=')`);
+    if (rest === 0) return Buffer.alloc(0);
+    if (rest % 4 === 1) throw new Base64Error(`base64 text is truncated (${this.seen} characters)`);
     // Unpadded base64 with 2 or 3 trailing characters is accepted (some encoders drop '=').
     const out = Buffer.from(this.pending, 'base64');
     this.pending = '';

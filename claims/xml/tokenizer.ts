@@ -85,6 +85,7 @@ export class XmlTokenizer {
       this.buf = chunk;
     }
     this.pos = 0;
+    this.nlNext = -1;
     this.run(false);
   }
 
@@ -94,11 +95,21 @@ export class XmlTokenizer {
     if (this.stack.length > 0) this.fail(`the document ends inside <${this.stack[this.stack.length - 1]}> (unclosed elements: ${this.stack.join(' > ')})`);
   }
 
+  /** Index of the next newline in buf at or after the last position counted (-1 unknown, Infinity none). */
+  private nlNext = -1;
+
   private countLines(from: number, to: number): void {
     const buf = this.buf;
-    for (let nl = buf.indexOf('\n', from); nl >= 0 && nl < to; nl = buf.indexOf('\n', nl + 1)) {
+    // Cache the next newline: rescanning a newline-free megabyte for every token would be quadratic.
+    if (this.nlNext === -1 || this.nlNext < from) {
+      const i = buf.indexOf('\n', from);
+      this.nlNext = i < 0 ? Infinity : i;
+    }
+    while (this.nlNext < to) {
       this.line++;
-      this.lineStartAbs = this.bufOffset + nl + 1;
+      this.lineStartAbs = this.bufOffset + this.nlNext + 1;
+      const i = buf.indexOf('\n', this.nlNext + 1);
+      this.nlNext = i < 0 ? Infinity : i;
     }
   }
 
@@ -184,6 +195,7 @@ export class XmlTokenizer {
               this.buf = `<![CDATA[${buf.slice(keep)}`;
               this.bufOffset += keep - 9;
               this.pos = 0;
+              this.nlNext = -1;
             }
             break;
           }
