@@ -16,6 +16,10 @@ export type LinkEvent =
 
 const HEX = /^[0-9A-Fa-f]{2}$/;
 
+/** Bytes that need a decision inside a frame (terminators, control characters, restricted ones). */
+const SPECIAL = new Uint8Array(256);
+for (const b of [STX, ETX, ETB, ENQ, EOT, ...RESTRICTED]) SPECIAL[b] = 1;
+
 type State = 'outside' | 'frame' | 'checksum';
 
 export interface FrameScannerOptions {
@@ -70,6 +74,14 @@ export class FrameScanner {
           }
           break;
         case 'frame':
+          if (!SPECIAL[b]) {
+            // Copy the whole run of ordinary text at once: frames can be 64 000 characters.
+            let end = i + 1;
+            while (end < chunk.length && !SPECIAL[chunk[end]]) end++;
+            this.appendRun(chunk, i, end);
+            i = end - 1;
+            break;
+          }
           if (b === ETX || b === ETB) {
             this.append(b);
             this.state = 'checksum';
@@ -138,6 +150,22 @@ export class FrameScanner {
       this.frame = bigger;
     }
     this.frame[this.frameLength++] = b;
+  }
+
+  private appendRun(chunk: Uint8Array, start: number, end: number): void {
+    const room = this.maxFrameText + 2 - this.frameLength;
+    const take = Math.min(room, end - start);
+    if (take < end - start) this.overflow += end - start - take;
+    if (take <= 0) return;
+    if (this.frameLength + take > this.frame.length) {
+      let size = this.frame.length;
+      while (size < this.frameLength + take) size *= 2;
+      const bigger = Buffer.allocUnsafe(Math.min(size, this.maxFrameText + 2));
+      this.frame.copy(bigger, 0, 0, this.frameLength);
+      this.frame = bigger;
+    }
+    this.frame.set(chunk.subarray(start, start + take), this.frameLength);
+    this.frameLength += take;
   }
 
   private finishFrame(): LinkEvent {
