@@ -115,7 +115,7 @@ export class GatewaySimulator {
     const envelope = Buffer.from(fileBase64, 'base64');
     const maGiaoDich = randomUUID().replace(/-/g, '').toUpperCase();
     const result = await validateBuffer(envelope, { version: (claimMatch ?? checkInMatch)![1] as '3176', keepFindings: 20 });
-    const maLks = [...new Set(result.episodes.map((e) => e.maLk).filter((m): m is string => !!m))];
+    const maLks = [...new Set(result.episodes.flatMap((e) => e.maLks))];
     let decision: Decision = { accept: true };
     if (result.fatal || (this.options.validate && result.errors > 0)) {
       const first = result.findings.filter((f) => f.severity === 'error').slice(0, 5).map(formatFinding);

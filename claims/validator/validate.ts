@@ -60,6 +60,8 @@ export interface FileValidationOptions extends ValidationOptions {
 export interface EpisodeSummary {
   hoso?: number;
   maLk?: string;
+  /** Every MA_LK in the episode (a check-in file can hold several visits). */
+  maLks: string[];
   version: FormatVersion;
   errors: number;
   warnings: number;
@@ -96,7 +98,8 @@ export async function validateStream(input: Readable | AsyncIterable<Uint8Array>
         }
         result.errors += r.errors;
         result.warnings += r.warnings;
-        const summary: EpisodeSummary = { hoso: episode.hoso, maLk: episode.tables.XML1?.[0]?.fields.MA_LK, version: episode.version, errors: r.errors, warnings: r.warnings };
+        const maLks = [...new Set(Object.values(episode.tables).flatMap((rs) => (rs ?? []).map((rec) => rec.fields.MA_LK)).filter((m): m is string => !!m))];
+        const summary: EpisodeSummary = { hoso: episode.hoso, maLk: episode.tables.XML1?.[0]?.fields.MA_LK ?? maLks[0], maLks, version: episode.version, errors: r.errors, warnings: r.warnings };
         result.episodes.push(summary);
         options.onEpisode?.(summary);
       },
