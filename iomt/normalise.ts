@@ -4,6 +4,7 @@
 import { VitalsInputError, type DeviceMessage, type NormalisedMessage, type RejectedMeasurement, type VitalObservation } from './types';
 import {
   ACVPU_VALUES,
+  LOCAL,
   LOINC,
   VITALS,
   normaliseSystem,
@@ -90,6 +91,27 @@ export function normaliseDeviceMessage(message: DeviceMessage, options: Normalis
   };
 }
 
+function rejectMeasurement(m: DeviceMessage['measurements'][number], sign: VitalSign | undefined, kind: RejectedMeasurement['kind'], reason: string): RejectedMeasurement {
+  const r: RejectedMeasurement = { path: m.path, kind, code: m.system ? `${m.system}|${m.code}` : m.code, value: m.value, unit: m.unit, reason: `${m.path}: ${reason}` };
+  if (sign) r.sign = sign;
+  return r;
+}
+
+// Catalogue codings per sign, built once (observations share them unless the device used another code).
+const CATALOGUE_CODINGS = new Map<VitalSign, Coding[]>(Object.values(VITALS).map((d) => [d.sign, [d.coding, ...d.extraCodings]]));
+
+/** ISO strings of recent instants: a message's measurements mostly share one time. */
+let isoCacheT = -1;
+let isoCacheValue = '';
+function isoOf(t: number): string {
+  if (t !== isoCacheT) {
+    isoCacheT = t;
+    isoCacheValue = new Date(t).toISOString();
+  }
+  return isoCacheValue;
+}
+
+// Hot path (thousands of measurements a second): no closures, no spreads.
 function normaliseMeasurement(
   m: DeviceMessage['measurements'][number],
   messageTime: number | undefined,
@@ -97,69 +119,64 @@ function normaliseMeasurement(
   maxFuture: number,
   maxAge: number,
 ): VitalObservation | RejectedMeasurement {
-  let sign: VitalSign | undefined;
-  const reject = (kind: RejectedMeasurement['kind'], reason: string): RejectedMeasurement => ({
-    path: m.path,
-    kind,
-    ...(sign ? { sign } : {}),
-    code: m.system ? `${m.system}|${m.code}` : m.code,
-    value: m.value,
-    unit: m.unit,
-    reason: `${m.path}: ${reason}`,
-  });
-
-  sign = vitalForCode(m.system, m.code);
-  if (!sign) return reject('unknown-code', `unknown code "${m.code}"${m.system ? ` in system ${m.system}` : ''}${m.label ? ` (${m.label})` : ''}`);
+  const sign = vitalForCode(m.system, m.code);
+  if (!sign) return rejectMeasurement(m, undefined, 'unknown-code', `unknown code "${m.code}"${m.system ? ` in system ${m.system}` : ''}${m.label ? ` (${m.label})` : ''}`);
   const def = VITALS[sign];
 
   let t = messageTime;
   if (m.time !== undefined) {
     t = parseDeviceTime(m.time);
-    if (t === undefined) return reject('time', `cannot read time ${JSON.stringify(m.time)}`);
+    if (t === undefined) return rejectMeasurement(m, sign, 'time', `cannot read time ${JSON.stringify(m.time)}`);
   }
-  if (t === undefined) return reject('time', 'no timestamp (neither the measurement nor the message has one)');
-  if (t > now + maxFuture) return reject('time', `timestamp ${new Date(t).toISOString()} is ${Math.round((t - now) / 1000)} s in the future (device clock?)`);
-  if (t < now - maxAge) return reject('time', `timestamp ${new Date(t).toISOString()} is older than the ${Math.round(maxAge / 3600_000)} h lateness limit`);
+  if (t === undefined) return rejectMeasurement(m, sign, 'time', 'no timestamp (neither the measurement nor the message has one)');
+  if (t > now + maxFuture) return rejectMeasurement(m, sign, 'time', `timestamp ${new Date(t).toISOString()} is ${Math.round((t - now) / 1000)} s in the future (device clock?)`);
+  if (t < now - maxAge) return rejectMeasurement(m, sign, 'time', `timestamp ${new Date(t).toISOString()} is older than the ${Math.round(maxAge / 3600_000)} h lateness limit`);
 
-  const codings: Coding[] = [def.coding, ...def.extraCodings];
-  const system = m.system ? normaliseSystem(m.system) : LOINC;
-  if (!codings.some((c) => c.system === system && c.code === m.code) && system !== 'urn:hisbridge:iomt') {
-    codings.push({ system, code: m.code, ...(m.label ? { display: m.label } : {}) });
+  let codings = CATALOGUE_CODINGS.get(sign)!;
+  if (m.system) {
+    const system = normaliseSystem(m.system);
+    if (system !== LOCAL && !codings.some((c) => c.system === system && c.code === m.code)) {
+      const own: Coding = m.label ? { system, code: m.code, display: m.label } : { system, code: m.code };
+      codings = [...codings, own];
+    }
   }
-  const base = { sign, codings, effective: new Date(t).toISOString(), t };
+  const effective = isoOf(t);
 
   switch (def.kind) {
     case 'acvpu': {
       const v = readAcvpu(m.value);
-      if (!v) return reject('invalid-value', `ACVPU must be one of A, C, V, P, U (or alert/confusion/voice/pain/unresponsive), got ${JSON.stringify(m.value)}`);
-      return { ...base, value: v };
+      if (!v) return rejectMeasurement(m, sign, 'invalid-value', `ACVPU must be one of A, C, V, P, U (or alert/confusion/voice/pain/unresponsive), got ${JSON.stringify(m.value)}`);
+      return { sign, codings, value: v, effective, t };
     }
     case 'boolean': {
       const v = readOxygen(m.value, m.code);
-      if (v === undefined) return reject('invalid-value', `supplemental oxygen must be true/false, air/oxygen or an inhaled O2 %, got ${JSON.stringify(m.value)}`);
-      return { ...base, value: v };
+      if (v === undefined) return rejectMeasurement(m, sign, 'invalid-value', `supplemental oxygen must be true/false, air/oxygen or an inhaled O2 %, got ${JSON.stringify(m.value)}`);
+      return { sign, codings, value: v, effective, t };
     }
     case 'quantity': {
-      const raw = typeof m.value === 'string' && /^-?\d+(\.\d+)?$/.test(m.value.trim()) ? Number(m.value) : m.value;
-      if (typeof raw !== 'number' || !Number.isFinite(raw)) return reject('invalid-value', `${def.display} must be a number, got ${JSON.stringify(m.value)}`);
+      let raw = m.value;
+      if (typeof raw === 'string' && NUMERIC_TEXT.test(raw.trim())) raw = Number(raw);
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) return rejectMeasurement(m, sign, 'invalid-value', `${def.display} must be a number, got ${JSON.stringify(m.value)}`);
       const converted = toCanonicalUnit(sign, raw, m.unit);
-      if (!converted.ok) return reject('unit', converted.reason);
+      if (!converted.ok) return rejectMeasurement(m, sign, 'unit', converted.reason);
       const value = roundToResolution(sign, converted.value);
-      const [lo, hi] = def.plausible;
-      if (value < lo || value > hi) {
-        return reject('implausible', `${def.display} ${value} ${def.unit} is outside the possible range ${lo}–${hi} ${def.unit}`);
+      if (value < def.plausible[0] || value > def.plausible[1]) {
+        return rejectMeasurement(m, sign, 'implausible', `${def.display} ${value} ${def.unit} is outside the possible range ${def.plausible[0]}–${def.plausible[1]} ${def.unit}`);
       }
-      return { ...base, value, unit: def.unit };
+      return { sign, codings, value, unit: def.unit, effective, t };
     }
   }
 }
 
+const NUMERIC_TEXT = /^-?\d+(\.\d+)?$/;
+const ACVPU_WORDS: Record<string, Acvpu> = { ALERT: 'A', CONFUSION: 'C', 'NEW CONFUSION': 'C', CONFUSED: 'C', VOICE: 'V', PAIN: 'P', UNRESPONSIVE: 'U' };
+const OXYGEN_WORDS: Record<string, boolean> = { true: true, yes: true, oxygen: true, o2: true, on: true, false: false, no: false, air: false, 'room air': false, off: false };
+
 function readAcvpu(value: unknown): Acvpu | undefined {
   if (typeof value !== 'string') return undefined;
   const v = value.trim().toUpperCase();
-  const words: Record<string, Acvpu> = { ALERT: 'A', CONFUSION: 'C', 'NEW CONFUSION': 'C', CONFUSED: 'C', VOICE: 'V', PAIN: 'P', UNRESPONSIVE: 'U' };
   if ((ACVPU_VALUES as readonly string[]).includes(v)) return v as Acvpu;
-  return words[v];
+  return ACVPU_WORDS[v];
 }
 
 function readOxygen(value: unknown, code: string): boolean | undefined {
@@ -170,11 +187,7 @@ function readOxygen(value: unknown, code: string): boolean | undefined {
     if (value === 0 || value === 1) return value === 1;
     return undefined;
   }
-  if (typeof value === 'string') {
-    const v = value.trim().toLowerCase();
-    if (['true', 'yes', 'oxygen', 'o2', 'on'].includes(v)) return true;
-    if (['false', 'no', 'air', 'room air', 'off'].includes(v)) return false;
-  }
+  if (typeof value === 'string') return OXYGEN_WORDS[value.trim().toLowerCase()];
   return undefined;
 }
 

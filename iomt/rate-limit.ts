@@ -1,6 +1,8 @@
 // Per-device token buckets: a device may send `ratePerSecond` messages a second on average with bursts
 // of `burst`. A flooding device is cut back to its rate; every other device's bucket is its own, so
 // their streams are untouched. Drops are counted per window so they can be reported once, not per message.
+// The clock is the caller's: the IoMT service refills on the device's own timestamps, so a backlog
+// re-sent after an outage (hours of readings arriving in seconds) is not mistaken for a flood.
 
 export interface RateLimitOptions {
   ratePerSecond: number;
@@ -42,8 +44,10 @@ export class RateLimiter {
     }
     b.rate = r;
     b.burst = burst;
-    b.tokens = Math.min(b.burst, b.tokens + ((now - b.updatedAt) / 1000) * b.rate);
-    b.updatedAt = now;
+    // `now` may go backwards (late messages timed by the device): never refill on a step back.
+    const elapsed = Math.max(0, now - b.updatedAt);
+    b.tokens = Math.min(b.burst, b.tokens + (elapsed / 1000) * b.rate);
+    b.updatedAt = Math.max(b.updatedAt, now);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return true;

@@ -54,6 +54,7 @@ type Pending =
       errorKind: string;
       reason: string;
       payload: Buffer;
+      size: number;
       resolve: (o: IngestOutcome) => void;
       reject: (e: Error) => void;
     };
@@ -78,6 +79,7 @@ export class IomtService {
   readonly news2: News2Monitor;
   private readonly rollups: Rollups;
   private readonly limiter: RateLimiter;
+  private readonly quarantineLimiter: RateLimiter;
   private readonly topic: TopicTemplate;
   private readonly now: () => number;
   private readonly log?: Logger;
@@ -107,6 +109,7 @@ export class IomtService {
     });
     this.rollups = new Rollups(this.db);
     this.limiter = new RateLimiter(this.config.rateLimit);
+    this.quarantineLimiter = new RateLimiter(this.config.rateLimit);
     const cols = Object.values(SIGN_COLUMNS);
     this.stmts = {
       seen: this.db.prepare('INSERT OR IGNORE INTO seen_messages (device_id, message_id, t) VALUES (?, ?, ?)'),
@@ -159,9 +162,6 @@ export class IomtService {
     const now = info.receivedAt.getTime();
     this.counters.messages++;
 
-    // Rate limit on the topic's device id before spending time on parsing.
-    if (info.topicDeviceId && !this.allow(info.topicDeviceId, now)) return [this.rateLimited(info.topicDeviceId)];
-
     let messages: NormalisedMessage[];
     try {
       const deviceMessages = readDevicePayload(raw, { topicFormat: info.topic ? this.topicParams(info.topic)?.format : undefined, contentType: receipt.contentType, maxBytes: this.config.maxPayloadBytes });
@@ -176,13 +176,21 @@ export class IomtService {
         outcomes.push(this.quarantine(info, 'device-mismatch', `payload deviceId "${message.deviceId}" does not match the topic's device "${info.topicDeviceId}"`, raw, info.topicDeviceId, message.messageId));
         continue;
       }
-      if (!info.topicDeviceId && !this.allow(message.deviceId, now)) {
+      // Limited on the device's own clock: a backlog after an outage spans hours of device time and
+      // passes; a flood crams many messages into the same seconds and is cut back.
+      if (!this.limiter.take(message.deviceId, Date.parse(message.time), this.registry.device(message.deviceId)?.ratePerSecond)) {
         outcomes.push(Promise.resolve(this.rateLimited(message.deviceId)));
         continue;
       }
       outcomes.push(this.enqueueMessage(message, info));
     }
     return Promise.all(outcomes);
+  }
+
+  /** Keeps a payload a source refused (e.g. over its size limit) in the quarantine with the reason. */
+  quarantineRejected(sample: Buffer, receipt: PayloadReceipt, reason: string, size?: number): Promise<IngestOutcome> {
+    const info = this.receiptInfo(receipt);
+    return this.quarantine(info, 'too-large', reason, sample, info.topicDeviceId, undefined, size);
   }
 
   /** Stores an already-normalised message (e.g. from a channel that normalised it). */
@@ -213,11 +221,6 @@ export class IomtService {
     return this.enqueueMessage(message, { receivedAt: new Date(now) }, { visitId, patientId });
   }
 
-  private allow(deviceId: string, now: number): boolean {
-    const device = this.registry.device(deviceId);
-    return this.limiter.take(deviceId, now, device?.ratePerSecond);
-  }
-
   private rateLimited(deviceId: string): IngestOutcome {
     this.counters.rateLimited++;
     const rate = this.registry.device(deviceId)?.ratePerSecond ?? this.config.rateLimit.ratePerSecond;
@@ -237,8 +240,15 @@ export class IomtService {
     return matchTopic(this.topic, topic);
   }
 
-  private quarantine(info: ReceiptInfo, errorKind: string, reason: string, payload: Buffer, deviceId?: string, messageId?: string): Promise<IngestOutcome> {
-    return new Promise((resolve, reject) => this.push({ kind: 'quarantine', receipt: info, errorKind, reason, payload, deviceId, messageId, resolve, reject }));
+  private quarantine(info: ReceiptInfo, errorKind: string, reason: string, payload: Buffer, deviceId?: string, messageId?: string, size?: number): Promise<IngestOutcome> {
+    // Unreadable payloads are limited on arrival time (they have no trustworthy clock of their own), so a
+    // device spraying garbage cannot fill the quarantine; the excess is counted in the rate-limit report.
+    const key = deviceId ?? info.topic ?? 'unknown';
+    if (!this.quarantineLimiter.take(key, info.receivedAt.getTime())) {
+      this.counters.rateLimited++;
+      return Promise.resolve({ status: 'rate-limited', deviceId: key, reason: `${reason} (not kept: more than ${this.config.rateLimit.ratePerSecond} unreadable messages/s from ${key})` });
+    }
+    return new Promise((resolve, reject) => this.push({ kind: 'quarantine', receipt: info, errorKind, reason, payload, size: size ?? payload.length, deviceId, messageId, resolve, reject }));
   }
 
   private enqueueMessage(message: NormalisedMessage, receipt: ReceiptInfo, direct?: { visitId: string; patientId: string }): Promise<IngestOutcome> {
@@ -294,7 +304,7 @@ export class IomtService {
     const r = item.receipt;
     const receivedAt = r.receivedAt.getTime();
     if (item.kind === 'quarantine') {
-      const info = this.stmts.quarantine.run(receivedAt, item.deviceId ?? null, item.messageId ?? null, r.topic ?? null, item.errorKind, item.reason, item.payload.subarray(0, PAYLOAD_SAMPLE_BYTES), item.payload.length, 1);
+      const info = this.stmts.quarantine.run(receivedAt, item.deviceId ?? null, item.messageId ?? null, r.topic ?? null, item.errorKind, item.reason, item.payload.subarray(0, PAYLOAD_SAMPLE_BYTES), item.size, 1);
       this.counters.quarantined++;
       const deviceId = item.deviceId;
       if (deviceId) afterCommit.push(() => this.raiseTechnical(`invalid:${deviceId}`, 'invalid-payload', deviceId, r, `device ${deviceId} sent a payload that was quarantined: ${item.reason}`));
@@ -530,7 +540,7 @@ export class IomtService {
     this.registry.flushLastSeen();
     this.alerts.flush();
     this.rollups.tick(now);
-    const reports = this.limiter.drainReports();
+    const reports = [...this.limiter.drainReports(), ...this.quarantineLimiter.drainReports()];
     if (reports.length) {
       this.db.transaction(() => {
         for (const rep of reports) {
@@ -547,6 +557,7 @@ export class IomtService {
       }
     }
     this.limiter.prune(now);
+    this.quarantineLimiter.prune(now);
   }
 
   /** Drops raw readings and quarantine past retention, and idempotency keys past the lateness limit. */

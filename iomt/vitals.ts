@@ -271,12 +271,13 @@ export const MINDRAY_CODES: Record<string, VitalSign> = {
 
 /** The vital sign a code names, or undefined. `system` may be omitted for LOINC codes and short names. */
 export function vitalForCode(system: string | undefined, code: string): VitalSign | undefined {
-  if (system) return byCode.get(`${normaliseSystem(system)}|${code}`);
+  if (system) return byCode.get(normaliseSystem(system) + '|' + code);
   return byCode.get(`${LOINC}|${code}`) ?? byCode.get(`${LOCAL}|${code.toLowerCase()}`);
 }
 
 /** Accepts the spellings of code systems devices use (`LN`, `LOINC`, `MDC`, `SCT`…). */
 export function normaliseSystem(system: string): string {
+  if (system === LOINC || system === MDC || system === SNOMED || system === LOCAL) return system;
   const s = system.trim();
   switch (s.toUpperCase()) {
     case 'LN':
@@ -300,6 +301,10 @@ export function normaliseSystem(system: string): string {
   }
 }
 
+const ALIASES = new Map<VitalSign, Set<string>>(
+  Object.values(VITALS).map((d) => [d.sign, new Set(d.kind === 'quantity' ? [d.unit, ...d.aliases].map((a) => a.toLowerCase()) : [])]),
+);
+
 export type UnitResult = { ok: true; value: number } | { ok: false; reason: string };
 
 /** Converts a value in the unit a device sent to the catalogue's UCUM unit, or says why it cannot. */
@@ -307,9 +312,9 @@ export function toCanonicalUnit(sign: VitalSign, value: number, unit: string | u
   const def = VITALS[sign];
   if (def.kind !== 'quantity') return { ok: true, value };
   if (unit === undefined || unit === '') return { ok: false, reason: `unit missing for ${def.coding.code} (${def.display}); expected ${def.unit}` };
+  if (unit === def.unit) return { ok: true, value };
   const u = unit.trim();
-  const lower = u.toLowerCase();
-  if (u === def.unit || def.aliases.some((a) => a.toLowerCase() === lower)) return { ok: true, value };
+  if (ALIASES.get(sign)!.has(u.toLowerCase())) return { ok: true, value };
   const convert = def.conversions[u];
   if (convert) return { ok: true, value: convert(value) };
   return { ok: false, reason: `unit "${u}" is not valid for ${def.coding.code} (${def.display}); expected ${def.unit}` };

@@ -175,6 +175,17 @@ describe('iomt/service', () => {
     assert.equal(svc.alerts.activeAlert('flood:FLOOD')?.kind, 'device-flood');
   });
 
+  it('does not mistake a backlog re-sent after an outage for a flood (limits run on the device clock)', async () => {
+    await svc.stop();
+    svc = new IomtService({ dataDir: tmp.dir, config: { rateLimit: { ratePerSecond: 2, burst: 5 }, batch: { maxDelayMs: 1 } } });
+    svc.registry.upsertDevice({ id: 'BACKLOG' });
+    const t0 = Date.now() - 20 * MIN;
+    svc.registry.bind({ deviceId: 'BACKLOG', visitId: 'VB', patientId: 'PB', from: t0 - MIN });
+    // 20 minutes of one-per-second readings arrive within a moment.
+    const outcomes = await Promise.all(Array.from({ length: 1200 }, (_, i) => ingest('BACKLOG', `b${i}`, t0 + i * 1000, [{ code: 'hr', value: 75, unit: '/min' }])));
+    assert.equal(outcomes.filter((o) => o.status === 'stored').length, 1200);
+  });
+
   it('reads the compact wearable array (single row and batch) with seq@time message ids', async () => {
     svc.registry.upsertDevice({ id: 'WB-1' });
     svc.registry.bind({ deviceId: 'WB-1', visitId: 'VW', patientId: 'PW', from: Date.now() - 10 * MIN });
