@@ -40,6 +40,7 @@ export const openApiDocument = {
     },
     '/api/messages/{id}': { get: op('One message with every stage, destination state and attempt (content needs messages:content; audited)', 'messages:read', { parameters: [idParam('id', 'integer')] }) },
     '/api/messages/{id}/export': { get: op('Download one stored stage (?stage=raw by default; audited)', 'messages:content', { parameters: [idParam('id', 'integer')] }) },
+    '/api/messages/{id}/tree': { get: op('One stored stage decoded as a tree with field names: HL7 v2, ASTM, DICOM, JSON, XML (?stage=raw by default; audited)', 'messages:content', { parameters: [idParam('id', 'integer')] }) },
     '/api/messages/reprocess': { post: op('Run stored messages through their channel again (ids, optional destinations)', 'messages:reprocess', { requestBody: idsBody }) },
     '/api/queues': { get: op('Queue depth per destination', 'channels:read') },
     '/api/dlq': { get: op('Dead letters (channel, before, limit)', 'messages:read') },

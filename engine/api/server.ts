@@ -12,6 +12,7 @@ import { ChannelConfigError, NotFoundError, type Engine } from '../engine';
 import { listenOrExplain } from '../net/listen';
 import { messageStatuses } from '../store/types';
 import { openApiDocument } from './openapi';
+import { decodeContentTree } from '../../console/server/content-tree';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -220,6 +221,24 @@ export function createApiApp(options: ApiOptions): express.Express {
       contentHidden: !withContent,
     });
   });
+  // A stored stage decoded as a tree with field names (HL7 v2, ASTM, DICOM, JSON, XML), for the console.
+  app.get('/api/messages/:id/tree', requirePermission('messages:content'), async (req, res) => {
+    const id = parse(z.coerce.number().int().positive(), req.params.id);
+    const message = await engine.store.get(id);
+    if (!message) throw new HttpError(404, `message ${id} not found`);
+    const stage = typeof req.query.stage === 'string' ? req.query.stage : 'raw';
+    const content = message.contents.find((c) => c.stage === stage);
+    if (!content) throw new HttpError(404, `message ${id} has no stored "${stage}" content`);
+    let hl7Charset: string | undefined;
+    try {
+      const charset = (engine.channelConfig(message.channelId).source.config as Record<string, unknown>)?.charset;
+      if (typeof charset === 'string') hl7Charset = charset;
+    } catch {
+      /* channel no longer deployed: MSH-18 or UTF-8 decides */
+    }
+    audit(req, 'read-message', `message:${id}`, message.correlation.patientId ?? null, `tree ${stage}`);
+    res.json(decodeContentTree(content, { dataDir: engine.dataDir, hl7Charset }));
+  });
   app.post('/api/messages/reprocess', requirePermission('messages:reprocess'), async (req, res) => {
     const body = parse(idList.extend({ destinations: z.array(z.string()).optional() }), req.body);
     const results = await engine.reprocess(body.ids, body.destinations);
@@ -328,7 +347,10 @@ export function createApiApp(options: ApiOptions): express.Express {
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no API route ${req.method} ${req.originalUrl}`)));
 
   if (options.consoleDir && fs.existsSync(options.consoleDir)) {
-    app.use(express.static(options.consoleDir, { index: 'index.html', maxAge: '1h' }));
+    // Bundles are named by content hash and cached; index.html is re-checked so an upgrade shows at once.
+    app.use(express.static(options.consoleDir, { index: 'index.html', maxAge: '1h', setHeaders: (res, file) => {
+      if (file.endsWith('.html')) res.setHeader('cache-control', 'no-cache');
+    } }));
     app.get(/^\/(?!api\/).*/, (_req, res) => res.sendFile(path.join(options.consoleDir!, 'index.html')));
   }
 

@@ -1,0 +1,218 @@
+// Devices: the analysers, modalities and other peers every channel's source reports (link state,
+// since when, counters, the channel's last error), IoMT devices with their patient bindings
+// (bind/unbind) when the IoMT API is mounted at /api/iomt, and the demo simulators when the engine
+// offers them. Sections whose API is absent say so instead of failing.
+import { badge, button, errorNotice, errorText, facts, field, formDialog, input, loading, notice, pageHeading, table, toast, withBusy } from '../components/ui';
+import { api, ApiError, can } from '../core/api';
+import { h, replace } from '../core/dom';
+import { formatAgo, formatDateTime } from '../core/format';
+import { t } from '../core/i18n';
+import type { PageContext, PageModule } from '../core/page';
+import type { ChannelList, ChannelSummary, Connection } from '../core/types';
+
+/** Connector types grouped by the kind of device behind them. */
+const DEVICE_KINDS: Array<{ key: string; connectors: string[] }> = [
+  { key: 'analysers', connectors: ['astm'] },
+  { key: 'modalities', connectors: ['dicom'] },
+  { key: 'hl7', connectors: ['mllp', 'hl7-batch-file'] },
+  { key: 'mqtt', connectors: ['mqtt'] },
+  { key: 'his', connectors: ['his-db'] },
+];
+
+interface IomtDevice {
+  id: string;
+  name?: string;
+  model?: string;
+  ward?: string;
+  bed?: string;
+  bindMode: string;
+  status: string;
+  lastSeenAt?: number;
+}
+
+interface IomtBinding {
+  id: number;
+  deviceId: string;
+  visitId: string;
+  patientId: string;
+  patientName?: string;
+  startedAt: number;
+  endedAt?: number;
+  source: string;
+}
+
+interface Simulator {
+  id: string;
+  name?: string;
+  kind?: string;
+  running: boolean;
+  detail?: string;
+}
+
+function connectionRows(channels: ChannelSummary[], connectors: string[]): Array<{ channel: ChannelSummary; connection: Connection | undefined }> {
+  return channels
+    .filter((c) => connectors.includes(c.source.connector) || c.destinations.some((d) => connectors.includes(d.connector)))
+    .flatMap((channel): Array<{ channel: ChannelSummary; connection: Connection | undefined }> => (channel.connections.length ? channel.connections.map((connection) => ({ channel, connection })) : [{ channel, connection: undefined }]));
+}
+
+function peersSection(list: ChannelList): HTMLElement {
+  const known = new Set(DEVICE_KINDS.flatMap((k) => k.connectors));
+  const kinds = [...DEVICE_KINDS, { key: 'other', connectors: [...new Set(list.channels.map((c) => c.source.connector))].filter((c) => !known.has(c)) }];
+  const sections = kinds.map(({ key, connectors }) => ({ key, rows: connectionRows(list.channels, connectors) }));
+  const empty = sections.filter((s) => s.rows.length === 0 && s.key !== 'other');
+  return h(
+    'div',
+    null,
+    ...sections.filter((s) => s.rows.length > 0).map(({ key, rows }) => {
+      return h(
+        'section',
+        { class: 'panel', 'aria-labelledby': `devices-${key}`, 'data-device-kind': key },
+        h('h2', { id: `devices-${key}` }, t(`devices.kind.${key}`)),
+        table(
+          [
+            { header: t('messages.field.channel'), cell: (r) => h('a', { href: `/channels/${encodeURIComponent(r.channel.id)}` }, r.channel.name) },
+            { header: t('devices.col.connection'), cell: (r) => (r.connection ? h('span', null, r.connection.id, r.connection.detail ? h('span', { class: 'muted' }, ` — ${r.connection.detail}`) : null) : h('span', { class: 'muted' }, t('devices.noLink'))) },
+            { header: t('devices.col.link'), cell: (r) => (r.connection ? badge(r.connection.state) : badge(r.channel.state)) },
+            { header: t('devices.col.since'), cell: (r) => (r.connection ? h('span', { title: formatDateTime(r.connection.since) }, formatAgo(r.connection.since)) : r.channel.stats.lastMessageAt ? formatAgo(r.channel.stats.lastMessageAt) : '—') },
+            { header: t('devices.col.counters'), cell: (r) => (r.connection?.counters ? Object.entries(r.connection.counters).map(([k, v]) => `${k} ${v}`).join(' · ') : `${t('counter.received')} ${r.channel.stats.counters.received}`) },
+            { header: t('dashboard.lastError'), cell: (r) => (r.channel.stats.lastError ? h('span', { class: 'text-bad small' }, `${formatAgo(r.channel.stats.lastError.at)}: ${r.channel.stats.lastError.message}`) : '—') },
+          ],
+          rows,
+          { caption: t(`devices.kind.${key}`), empty: t('devices.none') },
+        ),
+      );
+    }),
+    empty.length ? h('p', { class: 'muted', 'data-empty-kinds': empty.map((s) => s.key).join(' ') }, t('devices.noneOfKinds', { kinds: empty.map((s) => t(`devices.kind.${s.key}`)).join(', ') })) : null,
+  );
+}
+
+async function iomtSection(ctx: PageContext): Promise<HTMLElement> {
+  const section = h('section', { class: 'panel', 'aria-labelledby': 'iomt-title', 'data-device-kind': 'iomt' }, h('h2', { id: 'iomt-title' }, t('devices.iomt')));
+  let devices: IomtDevice[];
+  let bindings: IomtBinding[];
+  try {
+    devices = (await api.get<{ devices: IomtDevice[] }>('/api/iomt/devices')).devices;
+    bindings = (await api.get<{ bindings: IomtBinding[] }>('/api/iomt/bindings?activeOnly=true')).bindings;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) section.append(notice('info', t('devices.iomtMissing')));
+    else section.append(errorNotice(error));
+    return section;
+  }
+  const reload = () => ctx.navigate('/devices', { replace: true });
+  const manage = can('devices:manage');
+  const bindingOf = (id: string) => bindings.find((b) => b.deviceId === id && !b.endedAt);
+  const bindDialog = (device: IomtDevice) => {
+    const visitId = input({ name: 'visitId', required: true });
+    const patientId = input({ name: 'patientId', required: true });
+    const patientName = input({ name: 'patientName' });
+    return formDialog({
+      title: t('devices.bindTitle', { id: device.id }),
+      fields: [field(t('devices.visitId'), visitId), field(t('messages.field.patientId'), patientId), field(t('devices.patientName'), patientName)],
+      submitLabel: t('devices.bind'),
+      submit: async () => {
+        await api.post(`/api/iomt/devices/${encodeURIComponent(device.id)}/bind`, { visitId: visitId.value.trim(), patientId: patientId.value.trim(), patientName: patientName.value.trim() || undefined, replace: true });
+        toast(t('devices.bound', { id: device.id }));
+        return undefined;
+      },
+    });
+  };
+  section.append(
+    table(
+      [
+        { header: t('devices.col.device'), cell: (d) => h('span', null, h('strong', null, d.id), d.name ? ` — ${d.name}` : '', d.model ? h('span', { class: 'muted small' }, ` (${d.model})`) : null) },
+        { header: t('devices.col.place'), cell: (d) => [d.ward, d.bed].filter(Boolean).join(' / ') || '—' },
+        { header: t('devices.col.status'), cell: (d) => badge(d.status, t(`devices.status.${d.status}`)) },
+        { header: t('devices.col.lastSeen'), cell: (d) => (d.lastSeenAt ? formatAgo(d.lastSeenAt) : '—') },
+        {
+          header: t('devices.col.binding'),
+          cell: (d) => {
+            const b = bindingOf(d.id);
+            return b ? `${b.patientName ?? ''} ${b.patientId} · ${b.visitId} (${formatDateTime(b.startedAt)})` : h('span', { class: 'muted' }, t('devices.unbound'));
+          },
+        },
+        ...(manage
+          ? [{
+              header: t('channels.col.actions'),
+              cell: (d: IomtDevice) =>
+                bindingOf(d.id)
+                  ? button(t('devices.unbind'), (e) => void withBusy(e.currentTarget as HTMLButtonElement, async () => {
+                      await api.post(`/api/iomt/devices/${encodeURIComponent(d.id)}/unbind`, { reason: 'console' });
+                      toast(t('devices.unboundDone', { id: d.id }));
+                      reload();
+                    }), { class: 'btn btn-small btn-secondary' })
+                  : button(t('devices.bind'), () => void bindDialog(d).then((ok) => ok && reload()), { class: 'btn btn-small btn-primary' }),
+            }]
+          : []),
+      ],
+      devices,
+      { caption: t('devices.iomt'), empty: t('devices.none') },
+    ),
+  );
+  return section;
+}
+
+async function simulatorSection(ctx: PageContext): Promise<HTMLElement | null> {
+  let simulators: Simulator[];
+  try {
+    simulators = (await api.get<{ simulators: Simulator[] }>('/api/demo/simulators')).simulators;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    return h('section', { class: 'panel' }, h('h2', null, t('devices.simulators')), errorNotice(error));
+  }
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'sim-title' },
+    h('h2', { id: 'sim-title' }, t('devices.simulators')),
+    table(
+      [
+        { header: t('devices.col.device'), cell: (s) => s.name ?? s.id },
+        { header: t('devices.col.kind'), cell: (s) => s.kind ?? '—' },
+        { header: t('devices.col.status'), cell: (s) => badge(s.running ? 'started' : 'stopped') },
+        {
+          header: t('channels.col.actions'),
+          cell: (s) =>
+            can('devices:manage')
+              ? button(t(s.running ? 'devices.stop' : 'devices.start'), (e) => void withBusy(e.currentTarget as HTMLButtonElement, async () => {
+                  await api.post(`/api/demo/simulators/${encodeURIComponent(s.id)}/${s.running ? 'stop' : 'start'}`);
+                  ctx.navigate('/devices', { replace: true });
+                }), { class: 'btn btn-small btn-secondary' })
+              : null,
+        },
+      ],
+      simulators,
+      { caption: t('devices.simulators') },
+    ),
+  );
+}
+
+async function render(ctx: PageContext): Promise<void> {
+  const body = h('div', null, loading());
+  ctx.root.append(pageHeading(t('devices.title')), body);
+  let list: ChannelList;
+  try {
+    list = await api.get<ChannelList>('/api/channels');
+  } catch (error) {
+    replace(body, errorNotice(error));
+    return;
+  }
+  if (!ctx.isCurrent()) return;
+  const [iomt, simulators] = await Promise.all([iomtSection(ctx), simulatorSection(ctx)]).catch((error) => [errorNotice(errorText(error)), null] as const);
+  if (!ctx.isCurrent()) return;
+  replace(body, facts([[t('devices.summary'), t('devices.summaryText', { n: list.channels.reduce((n, c) => n + c.connections.length, 0) })]]), peersSection(list), iomt, simulators);
+  // Link states change: re-read when a connection reports.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  ctx.onCleanup(ctx.live.on('connection', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctx.navigate('/devices', { replace: true }), 1000);
+  }));
+  ctx.onCleanup(() => clearTimeout(timer));
+}
+
+export const devicesPage: PageModule = {
+  id: 'devices',
+  path: '/devices',
+  titleKey: 'devices.title',
+  nav: { section: 'devices', order: 10, icon: '⚕' },
+  permission: 'channels:read',
+  render,
+};
