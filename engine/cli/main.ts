@@ -33,6 +33,9 @@ Operate a running engine (HISBRIDGE_URL, default http://127.0.0.1:8080; HISBRIDG
   message show <id>
   message reprocess <id>... [--destinations a,b]
   dlq list [--channel C] | replay <queueId>... | discard <queueId>...
+Backup
+  backup <folder>                       online backup (SQLite files + certificates, or pg_dump for PostgreSQL)
+  restore <folder>                      restore a backup (stop the engine first)
 Users (on the engine's machine, writes data/security.db directly)
   user list | add <username> --role ${roles.join('|')} | passwd <username> | token <username> --name NAME
 Protocol tools
@@ -60,6 +63,9 @@ async function main(argv: string[]): Promise<number> {
       return remote(command, rest);
     case 'user':
       return userCommand(rest);
+    case 'backup':
+    case 'restore':
+      return backupCommand(command, rest);
   }
   const group = toolGroups[command];
   if (!group) {
@@ -205,6 +211,34 @@ async function remote(command: string, args: string[]): Promise<number> {
   }
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   return 0;
+}
+
+async function backupCommand(command: 'backup' | 'restore', args: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(args);
+  const folder = positionals[0];
+  if (!folder) {
+    process.stderr.write(`usage: hisbridge ${command} <folder>\n`);
+    return 2;
+  }
+  const config = loadConfig(typeof flags.config === 'string' ? flags.config : undefined, projectRoot);
+  const ops = await import('../ops/backup');
+  const pgUrl = process.env.HISBRIDGE_PG_URL ?? config.store.postgresUrl;
+  const started = Date.now();
+  try {
+    if (command === 'backup') {
+      const sqlite = await ops.backupSqlite(config.dataDir, config.certsDir, folder);
+      const pg = config.store.kind === 'postgres' && pgUrl ? await ops.backupPostgres(pgUrl, path.join(folder, 'postgres')) : undefined;
+      process.stdout.write(JSON.stringify({ sqlite, postgres: pg, seconds: (Date.now() - started) / 1000 }, null, 2) + '\n');
+    } else {
+      const sqlite = ops.restoreSqlite(folder, config.dataDir, config.certsDir);
+      if (config.store.kind === 'postgres' && pgUrl) await ops.restorePostgres(path.join(folder, 'postgres'), pgUrl);
+      process.stdout.write(JSON.stringify({ restored: sqlite.files, postgres: config.store.kind === 'postgres', seconds: (Date.now() - started) / 1000 }, null, 2) + '\n');
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${command} failed: ${(error as Error).message}\n`);
+    return 1;
+  }
 }
 
 async function prompt(question: string): Promise<string> {

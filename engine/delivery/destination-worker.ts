@@ -168,7 +168,10 @@ export class DestinationWorker {
 
   /** Shared stores: the store leases what this node may send (ordering and due times enforced there). */
   private async dispatchClaimed(claim: (channelId: string, destination: string, limit: number) => Promise<QueuedDelivery[]>): Promise<void> {
-    const claimed = await claim(this.channelId, this.destination, this.policy.concurrency - this.inFlight.size);
+    // Claim in batches (each claim is a database round trip): wait for a quarter of the slots to free up.
+    const free = this.policy.concurrency - this.inFlight.size;
+    if (this.inFlight.size > 0 && free < Math.max(1, Math.floor(this.policy.concurrency / 4))) return;
+    const claimed = await claim(this.channelId, this.destination, free);
     for (const delivery of claimed) {
       if (this.inFlight.has(delivery.queueId)) continue;
       this.deliver(delivery);

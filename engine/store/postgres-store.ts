@@ -59,6 +59,12 @@ interface PendingAppend {
 export class PostgresMessageStore implements MessageStore {
   readonly kind = 'postgres';
   readonly pool: Pool;
+  /**
+   * Delivery outcomes and leases commit without waiting for the WAL flush: losing the last few on a
+   * database crash only means a redelivery, which the idempotency key absorbs. Appends, which
+   * sources acknowledge, always wait for the flush.
+   */
+  private readonly outcomePool: Pool;
   private readonly partitionMs: number;
   private readonly retentionMs: number;
   private readonly leaseMs: number;
@@ -75,9 +81,12 @@ export class PostgresMessageStore implements MessageStore {
     this.retentionMs = options.retentionMs ?? 30 * 86_400_000;
     this.leaseMs = options.leaseMs ?? 120_000;
     this.pool = new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 8 });
-    this.pool.on('error', (error) => {
-      this.lastError = `PostgreSQL connection error: ${error.message}`;
-    });
+    this.outcomePool = new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 8, options: '-c synchronous_commit=off' });
+    for (const pool of [this.pool, this.outcomePool]) {
+      pool.on('error', (error) => {
+        this.lastError = `PostgreSQL connection error: ${error.message}`;
+      });
+    }
     this.ready = this.migrate();
     this.ready.catch((error) => (this.lastError = `PostgreSQL schema setup failed: ${error.message}`));
   }
@@ -432,7 +441,7 @@ export class PostgresMessageStore implements MessageStore {
   async claimDeliveries(channelId: string, destination: string, limit: number): Promise<QueuedDelivery[]> {
     await this.ready;
     const now = Date.now();
-    const res = await this.pool.query(
+    const res = await this.outcomePool.query(
       `WITH candidates AS (
          SELECT q.id FROM hb_queue q
          WHERE q.channel = $1 AND q.destination = $2 AND q.state = 'READY' AND q.next_at <= $3
@@ -457,7 +466,7 @@ export class PostgresMessageStore implements MessageStore {
   async recordSuccess(delivery: QueuedDelivery, outcome: { response?: string; durationMs: number; keepContent: boolean }): Promise<void> {
     await this.ready;
     const attempt = delivery.attempts + 1;
-    await this.pool.query(
+    await this.outcomePool.query(
       `WITH gone AS (DELETE FROM hb_queue WHERE id = $1 RETURNING message_id),
        dest AS (UPDATE hb_destinations SET status = 'SENT', attempts = $4, last_error = NULL, updated_at = now()
                 WHERE message_id = $2 AND destination = $3 AND EXISTS (SELECT 1 FROM gone)),
@@ -477,7 +486,7 @@ export class PostgresMessageStore implements MessageStore {
     await this.ready;
     const attempt = delivery.attempts + 1;
     const dead = outcome.retryAt === null;
-    await this.pool.query(
+    await this.outcomePool.query(
       `WITH q AS (UPDATE hb_queue SET attempts = $4, last_error = $5, lease_owner = NULL, lease_until = NULL,
                     state = CASE WHEN $6 THEN 'DEAD' ELSE state END, died_at = CASE WHEN $6 THEN $7::bigint ELSE died_at END,
                     next_at = COALESCE($8::bigint, next_at)
@@ -626,7 +635,7 @@ export class PostgresMessageStore implements MessageStore {
     if (this.closed) return;
     while (this.pending.length > 0 || this.flushing) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.outcomePool.end()]);
   }
 }
 

@@ -28,6 +28,8 @@ describe('engine: crash safety under SIGKILL', function () {
     const port = await freePort();
     const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
     let child = await startChild(path.join(root, 'data'), port, recorder.url);
+    const killChild = () => child.kill('SIGKILL');
+    process.once('exit', killChild);
     const acknowledged = new Set<string>();
     let next = 0;
     const retry: string[] = [];
@@ -91,6 +93,7 @@ describe('engine: crash safety under SIGKILL', function () {
     }
     assert.equal(recorder.unique.size, perMessageId.size);
     console.log(`      ${acknowledged.size} acknowledged, ${kills} kills, ${recorder.received.length} deliveries (${recorder.received.length - recorder.unique.size} redeliveries removed by the key)`);
+    process.off('exit', killChild);
     child.kill('SIGKILL');
     agent.destroy();
     await recorder.close();

@@ -40,6 +40,9 @@ describe('operations at scale: three nodes on one PostgreSQL', function () {
     const recorder = await startRecorder();
     const singletonPort = await freePort();
     const nodes: Node[] = [];
+    // If the test times out, its finally block never runs: never leave engine nodes behind.
+    const killAll = () => nodes.forEach((n) => n.child.kill('SIGKILL'));
+    process.once('exit', killAll);
     try {
       // Start the first node alone so it surely owns the singleton listener.
       nodes.push(await startNode(db.url, 'n1', await freePort(), singletonPort, recorder.url));
@@ -103,7 +106,8 @@ describe('operations at scale: three nodes on one PostgreSQL', function () {
       }
       console.log(`      ${acknowledged.size} acknowledged over 3 nodes; n1 killed at message ${Math.round(TOTAL / 3)}; ${recorder.received.length - recorder.unique.size} redeliveries removed by the key`);
     } finally {
-      for (const n of nodes) n.child.kill('SIGKILL');
+      process.off('exit', killAll);
+      killAll();
       await recorder.close();
       await new Promise((r) => setTimeout(r, 200));
       await db.drop();
