@@ -12,7 +12,9 @@ module.exports = {
       interpreter_args: '--import tsx',
       cwd: __dirname,
       instances,
-      exec_mode: 'fork',
+      // Several processes share every listening port in PM2's cluster mode (stateless listeners on
+      // all of them); singleton sources are held by one process through a store lease.
+      exec_mode: instances > 1 ? 'cluster' : 'fork',
       // Graceful stop: the engine stops accepting, finishes in-flight deliveries, then exits.
       kill_timeout: 30000,
       shutdown_with_message: false,

@@ -110,7 +110,12 @@ export async function startApplication(config: EngineConfig, options: { modules?
 
 /** The SQLite store is the engine's default; `store.kind: postgres` shares one database between nodes. */
 async function createConfiguredStore(config: EngineConfig): Promise<MessageStore | undefined> {
-  if (config.store.kind !== 'postgres') return undefined;
+  if (config.store.kind !== 'postgres') {
+    if (Number(process.env.NODE_APP_INSTANCE ?? 0) > 0) {
+      throw new Error('several engine processes (PM2 instances) need a shared store: set store.kind: postgres');
+    }
+    return undefined;
+  }
   const url = process.env.HISBRIDGE_PG_URL ?? config.store.postgresUrl;
   if (!url) throw new Error('store.kind is postgres but neither store.postgresUrl nor HISBRIDGE_PG_URL is set');
   const store = new PostgresMessageStore({

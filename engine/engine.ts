@@ -404,6 +404,7 @@ export class Engine extends EventEmitter {
     }
     this.metrics.up.set(1);
     channel.stats.count('received', { latencyMs: performance.now() - started });
+    if (this.log.isDebugEnabled()) this.log.debug('stored', { messageId, channel: channel.config.id, status: result.status, ...result.correlation });
     if (result.status === 'FILTERED') {
       channel.stats.count('filtered');
       return { status: 'filtered', messageId, reason: result.filteredReason ?? 'filtered' };
@@ -450,6 +451,7 @@ export class Engine extends EventEmitter {
     if (event.kind === 'retry') channel.stats.count('retried', { error: event.error, destination });
     if (event.kind === 'dead') channel.stats.count('dead', { error: `${destination}: ${event.error}`, destination });
     this.emit('delivery', { channelId: channel.config.id, ...event });
+    if (this.log.isDebugEnabled()) this.log.debug(`delivery ${event.kind}`, { messageId, channel: channel.config.id, destination, durationMs: event.durationMs, error: event.error });
     const waiter = this.waiters.get(messageId);
     if (!waiter || event.kind === 'retry') return;
     if (event.kind === 'dead') waiter.failed = `${destination}: ${event.error}`;
