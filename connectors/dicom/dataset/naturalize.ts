@@ -1,22 +1,13 @@
-// Small datasets (C-FIND identifiers, MPPS, commitment requests) to and from dcmjs's naturalized
-// form. dcmjs's reader is lenient (it skips what it cannot read), so a dataset is first walked by
-// dicom-parser, which fails on any bad length with the byte offset.
-import { Dataset } from '../dimse/library';
-import { DatasetParseError, parseDataset } from './metadata';
-import type { Naturalized } from '../worklist/matching';
+// Small datasets (C-FIND identifiers, MPPS, commitment requests) to and from the naturalized form,
+// through our own codec (dataset/codec.ts): dcmjs is far too slow for the worklist's query rate.
+import { decodeDataset, encodeDataset, type Naturalized } from './codec';
 
 export function decodeNaturalized(bytes: Buffer, transferSyntax: string): Naturalized {
-  parseDataset(bytes, transferSyntax);
-  try {
-    const elements = new Dataset(bytes, transferSyntax, { ignoreErrors: false }).getElements() as Naturalized;
-    return elements;
-  } catch (err) {
-    throw new DatasetParseError(`malformed dataset: ${(err as Error).message}`);
-  }
+  return decodeDataset(bytes, transferSyntax);
 }
 
 export function encodeNaturalized(elements: Naturalized, transferSyntax: string): Buffer {
-  return new Dataset(elements, transferSyntax).getDenaturalizedDataset();
+  return encodeDataset(elements, transferSyntax);
 }
 
 /** First item of a sequence value, or undefined. */

@@ -5,10 +5,11 @@
 //   → onMessage() → responses written straight to the socket (TCP_NODELAY, corked per message).
 import type { Socket } from 'node:net';
 import { open } from 'node:fs/promises';
-import { Network, Dataset, type Association, type NetworkInternals, type PresentationContext } from './library';
+import { Network, type Association, type NetworkInternals, type PresentationContext } from './library';
 import { PduError, PduFramer, PduType, readPdvs, writePDataTf, type Pdu } from './pdu-framer';
 import { CommandCodecError, decodeCommand, encodeCommand, type CommandElements } from './command-codec';
 import { Abort, ContextResult, TransferSyntax } from './uids';
+import { encodeDataset } from '../dataset/codec';
 
 export interface ConnectionOptions {
   /** Largest P-DATA-TF body we accept (advertised in the association as our Maximum Length). */
@@ -197,10 +198,10 @@ export abstract class DimseConnection extends (Network as unknown as new (socket
     });
   }
 
-  /** Encodes a naturalized dataset in the context's transfer syntax (dcmjs). */
+  /** Encodes a naturalized dataset in the context's transfer syntax. */
   encodeDataset(contextId: number, elements: Record<string, unknown>): Buffer {
     const ts = this.acceptedContext(contextId)?.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian;
-    return new Dataset(elements, ts).getDenaturalizedDataset();
+    return encodeDataset(elements, ts);
   }
 
   /** Sends A-ABORT and closes. */

@@ -97,5 +97,22 @@ assertLibraryInternals();
 
 /** dcmjs-dimse logs through loglevel, off by default; keep it off (we log through winston). */
 dimse.log.setLevel('silent');
+silenceDcmjs();
 dimse.Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);
 dimse.Implementation.setImplementationVersion(IMPLEMENTATION_VERSION);
+
+/**
+ * dcmjs (dcmjs-dimse's nested copy and the top-level one) writes warnings straight to the console
+ * for every odd element ("Invalid vr type", "Unknown name in dataset"); we report problems
+ * ourselves, with the byte offset, so those loggers are switched off.
+ */
+function silenceDcmjs(): void {
+  const path = require('node:path') as typeof import('node:path');
+  const locations = [require.resolve('dcmjs', { paths: [path.dirname(require.resolve('dcmjs-dimse'))] }), require.resolve('dcmjs')];
+  for (const location of new Set(locations)) {
+    const log = (require(location) as { log?: { setLevel(l: string): void; getLogger(n: string): { setLevel(l: string): void } } }).log;
+    if (!log) continue;
+    log.setLevel('silent');
+    for (const name of ['validation.dcmjs', 'AsyncDicomReader']) log.getLogger(name).setLevel('silent');
+  }
+}

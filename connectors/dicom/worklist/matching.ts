@@ -6,14 +6,12 @@
 // date-time range (5 Jul 10:00 → 7 Jul 18:00), as K.6-1 describes.
 import { foldVietnamese } from '../../../engine/text/vietnamese';
 
-export type Naturalized = Record<string, unknown>;
+import { keywordVr, type Naturalized } from '../dataset/codec';
 
-// dcmjs ships no type declarations: take just its keyword dictionary, typed here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const nameMap = (require('dcmjs') as { data: { DicomMetaDictionary: { nameMap: Record<string, { vr: string }> } } }).data.DicomMetaDictionary.nameMap;
+export type { Naturalized };
 
 export function vrOf(keyword: string): string | undefined {
-  return nameMap[keyword]?.vr;
+  return keywordVr(keyword);
 }
 
 /** Keys never matched or returned as attributes. */
@@ -65,7 +63,7 @@ export function validateWorklistIdentifier(query: Naturalized): void {
   const sps = query.ScheduledProcedureStepSequence;
   if (sps !== undefined && sps !== '' && sps !== null) {
     if (!Array.isArray(sps)) throw new IdentifierError('Scheduled Procedure Step Sequence (0040,0100) is not a sequence');
-    if (sps.length > 1) throw new IdentifierError(`Scheduled Procedure Step Sequence (0040,0100) has ${sps.length} items; a worklist query allows exactly one`);
+    if (sps.length > 1) throw new IdentifierError(`(0040,0100) must have exactly one item, has ${sps.length}: Scheduled Procedure Step Sequence`);
   }
   for (const [key, value] of Object.entries(query)) {
     if (ignoredKeys.has(key)) continue;
