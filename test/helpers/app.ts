@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startApplication, type ApplicationModule, type RunningApplication } from '../../engine/app';
 import { engineConfigSchema, type EngineConfig } from '../../engine/config/config';
+import { ensureEngineCertificates } from '../../engine/certs/certificates';
 import { tempDir } from './engine';
 
 export interface TestApp extends RunningApplication {
@@ -12,6 +13,17 @@ export interface TestApp extends RunningApplication {
   tokenFor(role: 'admin' | 'operator' | 'viewer' | 'clinician'): Promise<string>;
   api(method: string, url: string, token?: string, body?: unknown): Promise<{ status: number; body: any }>;
   cleanup(): Promise<void>;
+}
+
+// Generating a CA and two certificates costs about a second: do it once per test run and copy.
+let sharedCerts: string | undefined;
+function copyOfTestCertificates(target: string): void {
+  if (!sharedCerts) {
+    sharedCerts = path.join(tempDir('hisbridge-certs-'), 'certs');
+    ensureEngineCertificates(sharedCerts);
+    process.once('exit', () => fs.rmSync(path.dirname(sharedCerts!), { recursive: true, force: true }));
+  }
+  fs.cpSync(sharedCerts, target, { recursive: true });
 }
 
 export async function startTestApp(options: { channels?: Record<string, string>; modules?: ApplicationModule[]; consoleDir?: string; overrides?: Record<string, unknown> } = {}): Promise<TestApp> {
@@ -29,6 +41,7 @@ export async function startTestApp(options: { channels?: Record<string, string>;
     baseDir: root,
     file: null,
   };
+  copyOfTestCertificates(config.certsDir);
   const app = await startApplication(config, { quiet: true, modules: options.modules, consoleDir: options.consoleDir });
   const api = async (method: string, url: string, token?: string, body?: unknown) => {
     const res = await fetch(app.apiUrl + url, {
