@@ -34,7 +34,7 @@ import {
   type BhytRoute,
 } from '../../model';
 import { Db, type SqlExecutor } from '../../his/db/executor';
-import { dialectOf, openDataSource, withLimit, type ConnectionConfig, type Dialect } from '../../his/db/dialect';
+import { dialectOf, openDataSource, placeholder, withLimit, type ConnectionConfig, type Dialect } from '../../his/db/dialect';
 import { MappedEntity, Params, type RowReader } from '../../his/db/mapped';
 import { instantToDbDateTime, isoToDbDateTime } from '../../his/db/values';
 import {
@@ -767,17 +767,38 @@ export class HisDatabase implements HisLookups {
   }
 
   /** Multi-row INSERT of field→value records (discriminator and insert defaults added). */
+  private readonly insertPlans = new Map<string, { fields: string[]; fixedValues: unknown[]; head: string; perRow: number; sql: Map<number, string> }>();
+
+  /** Multi-row INSERT of field→value records (discriminator and insert defaults added); SQL cached per shape. */
   private async insertRows(tx: SqlExecutor, e: MappedEntity, records: Array<Record<string, unknown>>): Promise<void> {
     if (!records.length) return;
-    const fixed = { ...e.mapping.insertDefaults, ...e.mapping.where };
-    const fields = [...new Set(records.flatMap((r) => Object.keys(r)))].filter((f) => e.ownColumn(f) && !(e.ownColumn(f)! in fixed));
-    const columns = [...fields.map((f) => e.ownColumn(f)!), ...Object.keys(fixed)];
-    const perRow = columns.length;
-    const rowsPerStatement = Math.max(1, Math.floor((this.dialect === 'mssql' ? 2000 : 30_000) / perRow));
+    const shape = `${e.name}|${Object.keys(records[0]).join(',')}`;
+    let plan = this.insertPlans.get(shape);
+    if (!plan) {
+      const fixed = { ...e.mapping.insertDefaults, ...e.mapping.where };
+      const fields = Object.keys(records[0]).filter((f) => e.ownColumn(f) && !(e.ownColumn(f)! in fixed));
+      const columns = [...fields.map((f) => e.ownColumn(f)!), ...Object.keys(fixed)];
+      plan = { fields, fixedValues: Object.values(fixed), head: `INSERT INTO ${e.q(e.table)} (${columns.map((c) => e.q(c)).join(', ')}) VALUES `, perRow: columns.length, sql: new Map() };
+      this.insertPlans.set(shape, plan);
+    }
+    const rowsPerStatement = Math.max(1, Math.floor((this.dialect === 'mssql' ? 2000 : 30_000) / plan.perRow));
     for (const part of chunks(records, rowsPerStatement)) {
-      const params = new Params(this.dialect);
-      const values = part.map((rec) => `(${[...fields.map((f) => params.add(rec[f])), ...Object.values(fixed).map((v) => params.add(v))].join(', ')})`);
-      await tx.run(`INSERT INTO ${e.q(e.table)} (${columns.map((c) => e.q(c)).join(', ')}) VALUES ${values.join(', ')}`, params.list);
+      let sql = plan.sql.get(part.length);
+      if (!sql) {
+        const values: string[] = [];
+        for (let r = 0; r < part.length; r++) {
+          const marks: string[] = [];
+          for (let c = 0; c < plan.perRow; c++) marks.push(placeholder(this.dialect, r * plan.perRow + c));
+          values.push(`(${marks.join(', ')})`);
+        }
+        plan.sql.set(part.length, (sql = plan.head + values.join(', ')));
+      }
+      const params: unknown[] = [];
+      for (const rec of part) {
+        for (const f of plan.fields) params.push(rec[f] ?? null);
+        for (const v of plan.fixedValues) params.push(v);
+      }
+      await tx.run(sql, params);
     }
   }
 

@@ -7,7 +7,15 @@ import { z } from 'zod';
 export type Dialect = 'sqlite' | 'postgres' | 'mysql' | 'mssql';
 
 export const connectionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sqlite'), file: z.string().min(1) }),
+  z.object({
+    type: z.literal('sqlite'),
+    file: z.string().min(1),
+    /**
+     * `normal` (default): WAL without an fsync per commit: an application crash loses nothing, a
+     * power cut may lose the last commits. `full`: fsync every commit (about 1 ms each on SSD).
+     */
+    synchronous: z.enum(['normal', 'full']).default('normal'),
+  }),
   z.object({
     type: z.enum(['postgres', 'mysql', 'mariadb', 'mssql']),
     host: z.string().default('127.0.0.1'),
@@ -71,7 +79,19 @@ const pgRawTypes = new Set([1082, 1114, 1184, 1700, 20]);
 export function dataSourceOptions(config: ConnectionConfig, entities: Array<EntitySchema<any>> = [], synchronize = false): DataSourceOptions {
   const parsed = connectionSchema.parse(config);
   if (parsed.type === 'sqlite') {
-    return { type: 'better-sqlite3', database: parsed.file, entities, synchronize, enableWAL: true, statementCacheSize: 200 };
+    const synchronous = parsed.synchronous.toUpperCase();
+    return {
+      type: 'better-sqlite3',
+      database: parsed.file,
+      entities,
+      synchronize,
+      enableWAL: true,
+      statementCacheSize: 200,
+      prepareDatabase: (db: { pragma(p: string): unknown }) => {
+        db.pragma(`synchronous = ${synchronous}`);
+        db.pragma('busy_timeout = 10000');
+      },
+    };
   }
   const common = {
     host: parsed.host,

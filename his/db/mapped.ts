@@ -52,8 +52,11 @@ export class MappedEntity {
     }
   }
 
+  private readonly quoted = new Map<string, string>();
   q(name: string): string {
-    return quoteIdent(this.dialect, name);
+    let q = this.quoted.get(name);
+    if (q === undefined) this.quoted.set(name, (q = quoteIdent(this.dialect, name)));
+    return q;
   }
 
   has(field: string): boolean {
@@ -86,7 +89,15 @@ export class MappedEntity {
     return `${this.q('t')}.${this.q(this.requireOwnColumn(field))}`;
   }
 
+  private readonly selectCache = new Map<string, string>();
   selectList(fields?: string[]): string {
+    const key = fields ? fields.join(',') : '*';
+    let list = this.selectCache.get(key);
+    if (list === undefined) this.selectCache.set(key, (list = this.buildSelectList(fields)));
+    return list;
+  }
+
+  private buildSelectList(fields?: string[]): string {
     const wanted = fields ?? [...this.locations.keys()];
     return wanted
       .filter((f) => this.locations.has(f))
@@ -94,7 +105,12 @@ export class MappedEntity {
       .join(', ');
   }
 
+  private fromClause?: string;
   from(): string {
+    return (this.fromClause ??= this.buildFrom());
+  }
+
+  private buildFrom(): string {
     const joins = this.mapping.joins.map((j) => {
       const on = Object.entries(j.on)
         .map(([local, foreign]) => `${this.q(j.name)}.${this.q(foreign)} = ${this.q('t')}.${this.q(local)}`)
