@@ -95,8 +95,9 @@ async function main(argv: string[]): Promise<number> {
 async function start(args: string[]): Promise<number> {
   const { flags } = parseArgs(args);
   const config = loadConfig(typeof flags.config === 'string' ? flags.config : undefined, projectRoot);
-  const { startApplication } = await import('../app');
-  const { applicationModules } = await import('../modules');
+  // Loaded here, not at the top, so protocol tools start without the whole engine.
+  const { startApplication } = require('../app') as typeof import('../app');
+  const { applicationModules } = require('../modules') as typeof import('../modules');
   const app = await startApplication(config, { modules: applicationModules(config), consoleDir: path.join(projectRoot, 'console', 'dist') });
   if (app.initialAdminPassword) {
     const line = '='.repeat(72);
@@ -221,7 +222,7 @@ async function backupCommand(command: 'backup' | 'restore', args: string[]): Pro
     return 2;
   }
   const config = loadConfig(typeof flags.config === 'string' ? flags.config : undefined, projectRoot);
-  const ops = await import('../ops/backup');
+  const ops = require('../ops/backup') as typeof import('../ops/backup');
   const pgUrl = process.env.HISBRIDGE_PG_URL ?? config.store.postgresUrl;
   const started = Date.now();
   try {
