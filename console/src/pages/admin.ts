@@ -71,7 +71,7 @@ async function renderUsers(ctx: PageContext): Promise<void> {
 }
 
 function addUserDialog(): Promise<boolean> {
-  const username = input({ name: 'username', required: true, pattern: '[A-Za-z0-9._-]{2,64}', autocomplete: 'off' });
+  const username = input({ name: 'username', required: true, pattern: '[A-Za-z0-9._\\-]{2,64}', autocomplete: 'off' });
   const displayName = input({ name: 'displayName', autocomplete: 'off' });
   const role = select(roleOptions(), { name: 'role', value: 'viewer' });
   const password = input({ name: 'password', type: 'password', required: true, minlength: 12, autocomplete: 'new-password' });
@@ -151,26 +151,30 @@ async function renderTokens(ctx: PageContext): Promise<void> {
   );
 }
 
-function createTokenDialog(): Promise<boolean> {
+async function createTokenDialog(): Promise<boolean> {
   const name = input({ name: 'name', required: true, maxlength: 100, autocomplete: 'off' });
   const days = input({ name: 'expiresInDays', type: 'number', min: 1, max: 3650, inputmode: 'numeric' });
-  return formDialog({
+  let issued: { id: number; token: string; expiresAt: string | null } | undefined;
+  const created = await formDialog({
     title: t('tokens.create'),
     fields: [field(t('tokens.col.name'), name, t('tokens.nameHint')), field(t('tokens.days'), days, t('tokens.daysHint'))],
     submitLabel: t('tokens.create'),
     submit: async () => {
-      const issued = await api.post<{ id: number; token: string; expiresAt: string | null }>('/api/tokens', { name: name.value.trim(), expiresInDays: days.value ? Number(days.value) : undefined });
-      // The secret is shown once: the engine keeps only its hash.
-      const secret = input({ value: issued.token, readonly: true, class: 'mono' });
-      await formDialog({
-        title: t('tokens.created'),
-        fields: [notice('warning', t('tokens.showOnce')), field(t('tokens.secret'), secret), button(t('tokens.copy'), () => void navigator.clipboard?.writeText(issued.token).then(() => toast(t('tokens.copied'))), { class: 'btn btn-secondary' })],
-        submitLabel: t('common.close'),
-        submit: async () => undefined,
-      });
+      issued = await api.post<{ id: number; token: string; expiresAt: string | null }>('/api/tokens', { name: name.value.trim(), expiresInDays: days.value ? Number(days.value) : undefined });
       return undefined;
     },
   });
+  if (!created || !issued) return false;
+  // The secret is shown once, in its own dialog: the engine keeps only its hash.
+  const token = issued.token;
+  const secret = input({ value: token, readonly: true, class: 'mono', 'data-token': '' });
+  await formDialog({
+    title: t('tokens.created'),
+    fields: [notice('warning', t('tokens.showOnce')), field(t('tokens.secret'), secret), button(t('tokens.copy'), () => void navigator.clipboard?.writeText(token).then(() => toast(t('tokens.copied'))), { class: 'btn btn-secondary' })],
+    submitLabel: t('common.close'),
+    submit: async () => undefined,
+  });
+  return true;
 }
 
 export const tokensPage: PageModule = {

@@ -108,7 +108,7 @@ async function renderList(ctx: PageContext): Promise<void> {
 }
 
 function deployByIdForm(after: () => void): HTMLElement {
-  const id = input({ name: 'channel-id', pattern: '[a-z0-9-]+', required: true, spellcheck: 'false' });
+  const id = input({ name: 'channel-id', pattern: '[a-z0-9\\-]+', required: true, spellcheck: 'false' });
   return h(
     'form',
     {
