@@ -59,8 +59,19 @@ export class AstmRecord {
 
   /** Components of one repeat, unescaped. */
   components(position: number, repeat = 1): string[] {
-    const reps = this.repeats(position);
-    return reps[repeat - 1] ?? [];
+    const raw = this.field(position);
+    if (raw === '') return [];
+    const d = this.delimiters;
+    if (this.isDelimiterField(position)) return repeat === 1 ? [raw] : [];
+    let rep = raw;
+    if (raw.indexOf(d.repeat) >= 0) {
+      const reps = raw.split(d.repeat);
+      if (repeat > reps.length) return [];
+      rep = reps[repeat - 1];
+    } else if (repeat > 1) return [];
+    const parts = rep.split(d.component);
+    for (let i = 0; i < parts.length; i++) parts[i] = unescapeValue(parts[i], d);
+    return parts;
   }
 
   /** Every repeat of a field as its unescaped components (`[]` for an empty field). */
@@ -69,6 +80,8 @@ export class AstmRecord {
     if (raw === '') return [];
     const d = this.delimiters;
     if (this.isDelimiterField(position)) return [[raw]];
+    // Fast path: most fields are one plain value.
+    if (raw.indexOf(d.repeat) < 0 && raw.indexOf(d.component) < 0) return [[unescapeValue(raw, d)]];
     return raw.split(d.repeat).map((rep) => rep.split(d.component).map((c) => unescapeValue(c, d)));
   }
 

@@ -120,6 +120,9 @@ export class AstmLink {
   private readonly clock: Clock;
   private readonly timers: LinkTimers;
   private timer?: TimerHandle;
+  private timerFn?: () => void;
+  private timerDeadline = 0;
+  private timerFiresAt = 0;
   private readonly queue: Outgoing[] = [];
   private backlog: LinkEvent[] = [];
   private processing = false;
@@ -196,6 +199,8 @@ export class AstmLink {
     if (this.state === 'closed') return;
     const wasReceiving = this.state === 'receiving';
     this.cancelTimer();
+    this.timer?.cancel();
+    this.timer = undefined;
     this.state = 'closed';
     this.backlog = [];
     if (wasReceiving) this.handler.onSessionEnd('closed');
@@ -516,19 +521,41 @@ export class AstmLink {
 
   // ---- timers and reporting ----
 
+  /**
+   * One armed timer at a time. Re-arming for a later deadline (the receiver's 30 s timer after every
+   * frame) keeps the underlying clock timer and moves the deadline, so a busy line does not create and
+   * cancel a timer per frame; when it fires early it re-arms for the rest.
+   */
   private setTimer(ms: number, fn: () => void): void {
-    this.cancelTimer();
+    const deadline = this.clock.now() + ms;
+    this.timerFn = fn;
+    this.timerDeadline = deadline;
+    if (this.timer && this.timerFiresAt <= deadline) return;
+    this.timer?.cancel();
+    this.armUnderlying(ms);
+  }
+
+  private armUnderlying(ms: number): void {
+    this.timerFiresAt = this.clock.now() + ms;
     const handle = this.clock.setTimer(ms, () => {
       if (this.timer !== handle) return;
       this.timer = undefined;
+      const fn = this.timerFn;
+      if (!fn) return;
+      const remaining = this.timerDeadline - this.clock.now();
+      if (remaining > 0) {
+        this.armUnderlying(remaining);
+        return;
+      }
+      this.timerFn = undefined;
       this.run(fn);
     });
     this.timer = handle;
   }
 
   private cancelTimer(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    // The underlying timer may stay armed; with no function it does nothing when it fires.
+    this.timerFn = undefined;
   }
 
   private problem(code: LinkProblem['code'], detail: string, bytes?: Buffer): void {
