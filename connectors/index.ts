@@ -9,6 +9,7 @@ import { dicomConnector, dicomForwardConnector } from './dicom';
 import { hisDbConnector } from './his-db';
 import { mqttConnector, mqttPublishConnector } from './mqtt';
 import { iomtBedAssignmentConnector, iomtVitalsConnector } from '../iomt/channel';
+import { bhytGatewayConnector } from '../claims/connector';
 
 export function registerBuiltinConnectors(registry: ConnectorRegistry): ConnectorRegistry {
   registry.register(fileConnector);
@@ -23,5 +24,6 @@ export function registerBuiltinConnectors(registry: ConnectorRegistry): Connecto
   registry.register(mqttPublishConnector);
   registry.register(iomtVitalsConnector);
   registry.register(iomtBedAssignmentConnector);
+  registry.register(bhytGatewayConnector);
   return registry;
 }
