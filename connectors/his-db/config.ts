@@ -25,6 +25,8 @@ export const hisDbConfigSchema = z.object({
     .default({}),
   pollIntervalMs: z.number().int().min(50).max(3_600_000).default(2000),
   batchSize: z.number().int().min(1).max(10_000).default(500),
+  /** Orders handed to the engine at once (its store commits them in one group). */
+  receiveConcurrency: z.number().int().min(1).max(1000).default(32),
   /**
    * Seconds of change stamps re-read on every poll, so a row committed late with an older stamp
    * (a long HIS transaction) is still seen; already delivered versions are skipped.

@@ -167,17 +167,23 @@ export class HisOrderSource implements SourceConnector {
       for (;;) {
         if (this.stopped) return 'done';
         const rows = await his.pollOrders(kind, cursor, filter, this.config.batchSize);
-        for (const row of rows) {
+        const fresh = rows.filter((row) => !store.isDelivered(key, row.id, row.signature));
+        // Hand a window of rows to the engine at once (its store commits them together), then record
+        // them in order. Only the rows before the first refusal are recorded, so the watermark never
+        // passes an order the engine did not store.
+        for (let start = 0; start < fresh.length; start += this.config.receiveConcurrency) {
           if (this.stopped) return 'done';
-          if (store.isDelivered(key, row.id, row.signature)) continue;
-          const receipt = await this.ctx!.receive(orderMessage(row, his.loaded.mapping.name));
-          if (receipt.status === 'unavailable') {
-            this.report('error', `engine could not store order ${row.id}: ${receipt.error}`);
+          const window = fresh.slice(start, start + this.config.receiveConcurrency);
+          const receipts = await Promise.all(window.map((row) => this.ctx!.receive(orderMessage(row, his.loaded.mapping.name))));
+          const refused = receipts.findIndex((r) => r.status === 'unavailable');
+          const stored = refused === -1 ? window : window.slice(0, refused);
+          store.recordMany(key, stored.map((row) => ({ orderId: row.id, signature: row.signature, stamp: normaliseStamp(row.updatedAtRaw) })));
+          stored.forEach((row, i) => (row.error || receipts[i].status === 'errored' ? this.errored++ : this.delivered++));
+          if (refused !== -1) {
+            const receipt = receipts[refused] as { error: string };
+            this.report('error', `engine could not store order ${window[refused].id}: ${receipt.error}`);
             throw new Error(`engine unavailable: ${receipt.error}`);
           }
-          if (row.error || receipt.status === 'errored') this.errored++;
-          else this.delivered++;
-          store.record(key, row.id, row.signature, normaliseStamp(row.updatedAtRaw));
         }
         if (rows.length < this.config.batchSize) break;
         const last = rows[rows.length - 1];

@@ -61,6 +61,17 @@ export class WatermarkStore {
     })();
   };
 
+  /** Records several delivered rows in one transaction. */
+  recordMany(source: string, rows: Array<{ orderId: string; signature: string; stamp: string }>): void {
+    if (!rows.length) return;
+    this.db.transaction(() => {
+      for (const r of rows) {
+        this.putSeen.run(source, r.orderId, r.signature, r.stamp);
+        this.putMark.run(source, r.stamp);
+      }
+    })();
+  }
+
   /** Forgets signatures older than the re-read window (they can never be read again). */
   prune(source: string, before: string): number {
     return this.pruneSeen.run(source, before).changes;

@@ -155,6 +155,32 @@ describe('his-db connector in the engine', function () {
     await destination.stop();
   });
 
+  it('when the engine refuses an order (store unavailable) the source backs off and delivers it later, missing none', async () => {
+    const expected = (await his.pollOrders('lab', { since: '0001-01-01 00:00:00.000' }, {}, 100_000)).map((r) => r.id);
+    const accepted: string[] = [];
+    let calls = 0;
+    const states: ConnectionStatus[] = [];
+    const source = new HisOrderSource(hisDbConfigSchema.parse({ connection: { type: 'sqlite', file }, orderKinds: ['lab'], startFrom: 'beginning', receiveConcurrency: 4, batchSize: 50, pollIntervalMs: 50, backoff: { initialMs: 20, maxMs: 50 } }));
+    await source.start({
+      channelId: 'refusals',
+      dataDir: path.join(root, 'refusals'),
+      certsDir: root,
+      log: winston.createLogger({ silent: true }),
+      lookup: () => undefined,
+      receive: async (m) => {
+        if (++calls === 6) return { status: 'unavailable', error: 'store full' };
+        accepted.push(m.meta!.orderId);
+        return { status: 'accepted', messageId: calls };
+      },
+      reportConnection: (s) => states.push({ since: '', ...s }),
+    });
+    await waitFor(() => new Set(accepted).size === expected.length, 20_000, 'every order accepted');
+    await source.stop();
+    assert.ok(states.some((s) => s.state === 'error' && /store full/.test(s.detail ?? '')), 'the refusal was reported');
+    assert.deepEqual([...new Set(accepted)].sort(), [...expected].sort());
+    assert.ok(accepted.length - expected.length <= 3, 'at most the rest of one window is handed over twice');
+  });
+
   it('the HIS module creates the demo HIS on first start and registers the lookups service', async () => {
     const dataDir = path.join(root, 'module-data');
     fs.mkdirSync(dataDir, { recursive: true });
