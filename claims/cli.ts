@@ -103,9 +103,8 @@ async function build(args: string[]): Promise<number> {
   const { service, close } = await openService(flags, true);
   try {
     // --to is inclusive on the command line: the period ends at the start of the next day.
-    const end = new Date(`${to}T00:00:00+07:00`);
-    end.setUTCDate(end.getUTCDate() + 1);
-    const toIso = `${end.toISOString().slice(0, 10)}T00:00:00+07:00`;
+    const [y, m, d] = to.split('-').map(Number);
+    const toIso = `${new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10)}T00:00:00+07:00`;
     const summary = await service.build({ from: `${from}T00:00:00+07:00`, to: toIso }, (p, s) => {
       const state = p.errors ? `${p.errors} error(s)` : p.warnings ? `${p.warnings} warning(s)` : 'ok';
       out(`${p.maLk} v${s.version} ${s.action}: ${state}`);
