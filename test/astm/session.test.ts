@@ -116,7 +116,7 @@ describe('astm canonical mapping', () => {
     const report = interpretMessage(parseMessage(text), profile);
     const out = toCanonical(report, { codeMap: loadCodeMap(defaultCodeMapFiles(profile.id)), analyserIds: ['DXH-1', profile.id], device: { id: 'DXH-1' }, fallbackTime: '2026-11-22T08:00:00+07:00', reruns: new Set(['HGB']) });
     assert.equal(out.batches.length, 1);
-    const [wbc, hgb] = out.batches[0].results;
+    const [wbc, hgb] = out.batches[0].results!;
     assert.deepEqual([wbc.hisServiceCode, wbc.loinc, wbc.value, wbc.unit, wbc.status, wbc.observedAt, wbc.operator?.id], ['XN_CTM', '33256-9', '7.4', '10^9/L', 'final', '2021-10-28T08:28:26+07:00', 'SYSTEM']);
     assert.deepEqual(wbc.referenceRange, { low: '3.8', high: '11.8', text: '3.8 to 11.8' });
     assert.deepEqual([hgb.value, hgb.abnormalFlag, hgb.status], ['146', 'A', 'corrected']);
