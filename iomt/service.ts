@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'winston';
 import { compileTopicTemplate, matchTopic, type TopicTemplate } from '../connectors/mqtt/topics';
 import { readDevicePayload } from './adapters';
+import './adapters/hl7'; // enables HL7 v2 ORU (IHE PCD-01) payloads
 import { AlertManager, consoleAlertSink, type AlertSink, type AlertSeverity } from './alerts';
 import { iomtConfigSchema, type IomtConfig, type IomtConfigInput } from './config';
 import { openIomtDatabase, SIGN_COLUMNS, type IomtDatabase } from './db';

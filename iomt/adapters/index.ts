@@ -5,7 +5,7 @@ import { readCompact } from './compact';
 import { readJsonContract } from './json';
 
 /** Reads an HL7 v2 ORU (IHE PCD-01) payload; registered by ./hl7 once the HL7 codec is loaded. */
-export type Hl7Reader = (text: string) => DeviceMessage[];
+export type Hl7Reader = (bytes: Buffer) => DeviceMessage[];
 let hl7Reader: Hl7Reader | undefined;
 export function registerHl7Reader(reader: Hl7Reader): void {
   hl7Reader = reader;
@@ -44,7 +44,7 @@ export function readDevicePayload(raw: Buffer, hints: PayloadHints = {}): Device
   const format = detectFormat(raw, hints);
   if (format === 'hl7-pcd01') {
     if (!hl7Reader) throw new VitalsInputError('HL7 PCD-01 payloads need the HL7 adapter (iomt/adapters/hl7), which is not loaded', 'format');
-    return hl7Reader(raw.toString('utf8'));
+    return hl7Reader(raw);
   }
   const text = raw.toString('utf8');
   if (text.includes('\uFFFD') && !Buffer.from(text, 'utf8').equals(raw)) {
