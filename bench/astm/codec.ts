@@ -24,18 +24,29 @@ function naive(t: string): number {
   return n;
 }
 
-function measure(name: string, fn: () => number, ms = 2000): number {
+// Rates are per CPU second of this process (process.cpuUsage), so a busy machine slows the run but
+// not the figure; wall-clock rates are printed too.
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+function measure(name: string, fn: () => number, cpuBudget = 1.5): number {
   for (let i = 0; i < 200; i++) fn(); // warm up
   let sessions = 0;
   let sink = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) {
+  const cpu0 = cpuSeconds();
+  const wall0 = performance.now();
+  while (cpuSeconds() - cpu0 < cpuBudget) {
     for (let i = 0; i < 50; i++) sink += fn();
     sessions += 50;
   }
-  const seconds = (performance.now() - start) / 1000;
-  const perSecond = (sessions * records) / seconds;
-  console.log(`${name.padEnd(44)} ${Math.round(perSecond).toLocaleString('en-US').padStart(12)} records/s  (${Math.round(sessions / seconds).toLocaleString('en-US')} sessions/s)${sink < 0 ? '' : ''}`);
+  const cpu = cpuSeconds() - cpu0;
+  const wall = (performance.now() - wall0) / 1000;
+  const perSecond = (sessions * records) / cpu;
+  console.log(
+    `${name.padEnd(44)} ${Math.round(perSecond).toLocaleString('en-US').padStart(12)} records per CPU-s  (${Math.round(sessions / cpu).toLocaleString('en-US')} sessions/CPU-s; wall ${Math.round((sessions * records) / wall).toLocaleString('en-US')} records/s)${sink < 0 ? '' : ''}`,
+  );
   return perSecond;
 }
 
@@ -44,4 +55,4 @@ const baseline = measure('baseline: naive eager split', () => naive(text));
 const parse = measure('parseMessage (delimiters, hierarchy)', () => parseMessage(text).records.length);
 const full = measure('parseMessage + interpretMessage (results)', () => interpretMessage(parseMessage(text), profile).specimens[0].results.length);
 console.log(`ratio parse / baseline: ${(parse / baseline).toFixed(2)}; parse+interpret / baseline: ${(full / baseline).toFixed(2)}`);
-console.log(`target ≥ 200,000 records/s for parse+interpret: ${full >= 200_000 ? 'met' : 'NOT met'}`);
+console.log(`target ≥ 200,000 records/s (per CPU second) for parse+interpret: ${full >= 200_000 ? 'met' : 'NOT met'}`);
