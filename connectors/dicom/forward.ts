@@ -34,8 +34,8 @@ export class ScuPool {
 
   constructor(private readonly config: DicomForwardConfig) {}
 
-  async withAssociation<T>(sopClass: string, transferSyntax: string, work: (association: AssociationRequestor) => Promise<T>): Promise<T> {
-    const member = await this.acquire(sopClass, transferSyntax);
+  async withAssociation<T>(sopClass: string, transferSyntax: string, work: (association: AssociationRequestor) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const member = await this.acquire(sopClass, transferSyntax, signal);
     try {
       return await work(member.association);
     } finally {
@@ -43,11 +43,12 @@ export class ScuPool {
     }
   }
 
-  private async acquire(sopClass: string, transferSyntax: string): Promise<PooledAssociation> {
+  private async acquire(sopClass: string, transferSyntax: string, signal?: AbortSignal): Promise<PooledAssociation> {
     const key = `${sopClass}|${transferSyntax}`;
     this.knownPairs.set(key, { sopClass, transferSyntax });
     for (;;) {
       if (this.closed) throw new Error('forwarder stopped');
+      if (signal?.aborted) throw new Error('delivery aborted while waiting for an association');
       this.prune();
       const idle = this.members.filter((m) => !m.busy);
       const fit = idle.find((m) => m.pairs.has(key));
@@ -58,6 +59,8 @@ export class ScuPool {
           return this.take(await this.open());
         } finally {
           this.opening--;
+          // A failed (or finished) open frees a slot: let a waiting delivery try.
+          this.waiters.shift()?.();
         }
       }
       if (idle.length > 0) {
@@ -65,7 +68,16 @@ export class ScuPool {
         await this.retire(idle[0]);
         continue;
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', wake);
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+          resolve();
+        };
+        this.waiters.push(wake);
+        signal?.addEventListener('abort', wake, { once: true });
+      });
     }
   }
 
@@ -188,7 +200,7 @@ export class DicomForwardDestination implements DestinationConnector {
         } finally {
           context.signal.removeEventListener('abort', abort);
         }
-      });
+      }, context.signal);
     } catch (err) {
       if (err instanceof PermanentDeliveryError) throw err;
       if (err instanceof AssociationRejectedError) throw new Error(`${this.config.calledAeTitle} at ${this.config.host}:${this.config.port} rejected the association (${err.message}): check the AE configuration`);
