@@ -7,6 +7,8 @@ import { MqttPublisher } from '../connectors/mqtt/publish';
 import { fillTopic } from '../connectors/mqtt/topics';
 import { createIomtRouter } from './api';
 import { webhookAlertSink, type AlertSink } from './alerts';
+import { VitalsCharter, type ChartingOptions, type ChartWriter } from './charting';
+import { HIS_SERVICE } from '../his/lookups';
 import { EMBEDDED_BROKER_DEFAULT_PORT, startEmbeddedBroker, type EmbeddedBroker } from './broker';
 import { iomtVitalsChannel } from './channel';
 import type { IomtConfigInput } from './config';
@@ -22,6 +24,8 @@ export interface IomtModuleOptions {
   broker?: { enabled?: boolean; host?: string; port?: number; users?: Record<string, string> };
   /** The vitals channel (default: subscribe to the embedded broker); `false` when a channel file defines it. */
   channel?: false | (Partial<MqttSourceConfig> & { url?: string });
+  /** Chart bound patients' vitals into the HIS (needs the HIS service); `false` to turn off. */
+  charting?: false | ChartingOptions;
   alerts?: {
     webhookUrl?: string;
     /** Publish alert events to ward displays (default: on the vitals broker, `hospital/{site}/ward/{ward}/alerts`). */
@@ -70,6 +74,9 @@ export function iomtModule(options: IomtModuleOptions = {}): ApplicationModule {
       if (channelUrl && options.channel !== false) {
         await engine.deployChannel(iomtVitalsChannel({ mqtt: { ...(options.channel || {}), url: channelUrl } }));
       }
+      // The HIS connector registers itself as a service; looked up at each check, so start order does not matter.
+      const charter = options.charting === false ? undefined : new VitalsCharter(service, () => engine.lookup<ChartWriter>(HIS_SERVICE), options.charting ?? {}, engine.log);
+      charter?.start();
       const router = createIomtRouter({
         service,
         audit: (req, action, target, patientId, detail) =>
@@ -79,6 +86,7 @@ export function iomtModule(options: IomtModuleOptions = {}): ApplicationModule {
         // The router checks each route's role itself (reading, managing devices, clinical actions).
         extensions: [{ path: 'iomt', permission: 'devices:manage', router }],
         stop: async () => {
+          await charter?.stop();
           await publisher?.close();
           await service.stop();
           await broker?.close();
