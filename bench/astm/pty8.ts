@@ -35,7 +35,9 @@ async function ptyPair(dir: string, n: number): Promise<Pty> {
     proc.once('exit', (code) => reject(new Error(`socat exited ${code}: ${text}`)));
   });
   proc.stderr.resume();
-  return { a, b, stop: () => proc.kill('SIGTERM') };
+  const stop = () => proc.exitCode === null && proc.kill('SIGTERM');
+  process.once('exit', stop); // never leave a socat behind, even when the bench fails
+  return { a, b, stop };
 }
 
 function runChild(pty: string, index: number, startAt: number): Promise<{ messages: number; results: number; bytes: number; seconds: number }> {
