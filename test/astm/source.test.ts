@@ -136,7 +136,8 @@ describe('astm source through the engine (TCP)', function () {
     await deploy('roche-cobas-c311');
     sim = new AnalyzerSimulator({ profile: loadProfile('roche-cobas-c311'), faults: { garbage: 'H|junk without link layer\r' } });
     await sim.connectTcp('127.0.0.1', port);
-    await sim.send('H|\\^&|||c311^1\nP|1\nL|1|N\n'.replace(/\n/g, '\n'));
+    // Records separated by LF instead of CR (a wrong terminator) inside an otherwise good session.
+    await sim.send('H|\\^&|||c311^1\nP|1\nL|1|N\n');
     await waitFor(async () => (await t.engine.store.search({ channelId: 'lab', status: 'ERROR' })).length >= 2, 5000, 'errored messages');
     const errored = await Promise.all((await t.engine.store.search({ channelId: 'lab', status: 'ERROR' })).map((m) => t.engine.store.get(m.id)));
     const errors = errored.map((m) => m!.error ?? '').sort();
@@ -145,7 +146,7 @@ describe('astm source through the engine (TCP)', function () {
     // A connection dropped mid-message: what arrived is kept as errored; the analyser will resend.
     const dropper = new AnalyzerSimulator({ profile: loadProfile('roche-cobas-c311'), faults: { dropAfterFrames: 2 } });
     await dropper.connectTcp('127.0.0.1', port);
-    await dropper.send(c311Records().replace(/\r/g, '\r')).catch(() => undefined);
+    await dropper.send(c311Records()).catch(() => undefined);
     await waitFor(async () => (await t.engine.store.search({ channelId: 'lab', status: 'ERROR' })).length >= 3, 5000, 'third errored message');
     const third = await Promise.all((await t.engine.store.search({ channelId: 'lab', status: 'ERROR' })).map((m) => t.engine.store.get(m.id)));
     assert.ok(third.some((m) => /connection closed before the L record/.test(m!.error ?? '')));
