@@ -5,6 +5,8 @@ import { loadCodeMap, defaultCodeMapFiles } from '../../connectors/astm/codeMap'
 import { decodeCapture } from '../../connectors/astm/decodeCapture';
 import { parseArgs, type CliGroup } from '../../engine/cli/types';
 import { loadProfile, loadProfiles, type AnalyzerProfile } from '../analyzers/profile';
+import { modalitySimVerb } from './modality';
+import { monitorsSimVerb } from './monitors';
 import { AnalyzerSimulator, buildResults, type SimulatedSpecimen, type SimulatorFaults } from './analyzer';
 
 const USAGE =
@@ -55,6 +57,8 @@ export const simCli: CliGroup = {
   name: 'sim',
   description: 'simulators: devices on the wire for demos and tests',
   commands: {
+    modality: modalitySimVerb,
+    monitors: monitorsSimVerb,
     analyzer: {
       usage: `${USAGE}  play a lab analyser (ASTM) against the engine`,
       async run(args) {

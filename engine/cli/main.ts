@@ -17,6 +17,9 @@ const toolGroups: Record<string, { module: string; exportName: string }> = {
   astm: { module: '../../connectors/astm/cli', exportName: 'astmCli' },
   dicom: { module: '../../connectors/dicom/cli', exportName: 'dicomCli' },
   claims: { module: '../../claims/cli', exportName: 'claimsCli' },
+  his: { module: '../../his/cli', exportName: 'hisCli' },
+  iomt: { module: '../../iomt/cli', exportName: 'iomtCli' },
+  emr: { module: '../../emr/cli', exportName: 'emrCli' },
   sim: { module: '../../devices/simulators/cli', exportName: 'simCli' },
 };
 
