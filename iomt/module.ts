@@ -11,6 +11,7 @@ import { VitalsCharter, type ChartingOptions, type ChartWriter } from './chartin
 import { HIS_SERVICE } from '../his/lookups';
 import { EMBEDDED_BROKER_DEFAULT_PORT, startEmbeddedBroker, type EmbeddedBroker } from './broker';
 import { iomtVitalsChannel } from './channel';
+import { DirectVitalsIngest } from './direct-ingest';
 import type { IomtConfigInput } from './config';
 import { DEFAULT_ALERT_TOPIC } from './contract';
 import { IOMT_SERVICE, IomtService } from './service';
@@ -24,6 +25,11 @@ export interface IomtModuleOptions {
   broker?: { enabled?: boolean; host?: string; port?: number; users?: Record<string, string> };
   /** The vitals channel (default: subscribe to the embedded broker); `false` when a channel file defines it. */
   channel?: false | (Partial<MqttSourceConfig> & { url?: string });
+  /**
+   * `engine` (default): vitals go through an engine channel (message log, replay). `direct`: the MQTT
+   * source writes straight into the IoMT store — several times the throughput (iomt/direct-ingest.ts).
+   */
+  ingest?: 'engine' | 'direct';
   /** Chart bound patients' vitals into the HIS (needs the HIS service); `false` to turn off. */
   charting?: false | ChartingOptions;
   alerts?: {
@@ -71,8 +77,14 @@ export function iomtModule(options: IomtModuleOptions = {}): ApplicationModule {
       const service = new IomtService({ dataDir: engine.dataDir, config: options.config, log: engine.log, sinks });
       service.start();
       engine.registerService(IOMT_SERVICE, service);
+      let direct: DirectVitalsIngest | undefined;
       if (channelUrl && options.channel !== false) {
-        await engine.deployChannel(iomtVitalsChannel({ mqtt: { ...(options.channel || {}), url: channelUrl } }));
+        if (options.ingest === 'direct') {
+          direct = new DirectVitalsIngest(service, { mqtt: { ...(options.channel || {}), url: channelUrl }, log: engine.log, certsDir: engine.certsDir, dataDir: engine.dataDir });
+          await direct.start();
+        } else {
+          await engine.deployChannel(iomtVitalsChannel({ mqtt: { ...(options.channel || {}), url: channelUrl } }));
+        }
       }
       // The HIS connector registers itself as a service; looked up at each check, so start order does not matter.
       const charter = options.charting === false ? undefined : new VitalsCharter(service, () => engine.lookup<ChartWriter>(HIS_SERVICE), options.charting ?? {}, engine.log);
@@ -86,6 +98,7 @@ export function iomtModule(options: IomtModuleOptions = {}): ApplicationModule {
         // The router checks each route's role itself (reading, managing devices, clinical actions).
         extensions: [{ path: 'iomt', permission: 'devices:manage', router }],
         stop: async () => {
+          await direct?.stop();
           await charter?.stop();
           await publisher?.close();
           await service.stop();

@@ -18,8 +18,8 @@ const MESSAGES_PER_DEVICE = 25;
 const INTERVAL_MS = 100; // 10 messages/s per device, 2,000/s in all
 const KILLS = 2;
 
-function startEngine(dataDir: string, url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../fixtures/iomt/engine-child.ts'), dataDir, url, 'hisbridge-iomt-restart'], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startEngine(dataDir: string, url: string, mode: 'engine' | 'direct'): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../fixtures/iomt/engine-child.ts'), dataDir, url, 'hisbridge-iomt-restart', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve(child));
     child.once('exit', (code) => reject(new Error(`engine child exited with ${code} before READY`)));
@@ -29,7 +29,7 @@ function startEngine(dataDir: string, url: string): Promise<ChildProcess> {
 describe('iomt: engine restart during a 200-device stream', function () {
   this.timeout(120_000);
 
-  it(`loses no reading and stores none twice across ${KILLS} SIGKILLs (${DEVICES} devices × ${MESSAGES_PER_DEVICE} messages)`, async function () {
+  for (const mode of ['engine', 'direct'] as const) it(`${mode === 'engine' ? 'through the engine channel' : 'on the direct path'}: loses no reading and stores none twice across ${KILLS} SIGKILLs (${DEVICES} devices × ${MESSAGES_PER_DEVICE} messages)`, async function () {
     requirePeers(this, 'mosquitto');
     const tmp = tempDir();
     const mosq = new MosquittoProcess();
@@ -48,7 +48,7 @@ describe('iomt: engine restart during a 200-device stream', function () {
       }
       await setup.stop();
 
-      child = await startEngine(dataDir, mosq.url);
+      child = await startEngine(dataDir, mosq.url, mode);
       for (let d = 0; d < DEVICES; d++) clients.push(await mqtt.connectAsync(mosq.url, { clientId: `dev-${d}`, reconnectPeriod: 200 }));
 
       // Each device publishes every INTERVAL_MS; a kill happens at two random moments in between.
@@ -60,7 +60,7 @@ describe('iomt: engine restart during a 200-device stream', function () {
           c.kill('SIGKILL');
           await new Promise((r) => c.once('exit', r));
           await new Promise((r) => setTimeout(r, 200)); // the broker queues meanwhile
-          child = await startEngine(dataDir, mosq.url);
+          child = await startEngine(dataDir, mosq.url, mode);
         }
       })();
       await Promise.all(
