@@ -23,9 +23,14 @@ const DAY = 86_400_000;
 /** Within the default 30-day retention. */
 const SPREAD_DAYS = 29;
 
-// A small deterministic generator so every run stores the same messages.
+// A small deterministic generator (mulberry32) so every run stores the same messages.
 let seed = 42;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+function random(): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
 const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)];
 
 function patientName(p: number): string {

@@ -130,6 +130,7 @@ describe('web console in headless Chromium', function () {
   });
 
   it('searches a message (keyboard), opens it with its HL7 tree, and reprocesses it', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await send(`BN-PAGE-${i}`)).status, 200);
     const sentNow = await send('BN-SEARCH-1', { 'x-accession': 'XN-2026-0001' });
     const messageId = sentNow.body.messageId as number;
     await waitFor(() => recorder.received.some((r) => r.messageId === String(messageId)), 10_000, 'first delivery');
@@ -147,6 +148,19 @@ describe('web console in headless Chromium', function () {
     assert.match((await page.locator(`[data-row="${messageId}"]`).textContent()) ?? '', /XN-2026-0001/);
     await screenshot(page, 'messages');
 
+    // Keyset paging: two per page, older then newer again.
+    await page.goto(`${app.apiUrl}/messages?limit=2`);
+    await page.waitForSelector('[data-row]');
+    const firstPage = await page.locator('[data-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-row'))));
+    assert.equal(firstPage.length, 2);
+    await page.locator('[data-action="older"]').click();
+    await page.waitForURL(/before=/);
+    await page.waitForSelector('[data-row]');
+    const secondPage = await page.locator('[data-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-row'))));
+    assert.ok(secondPage.length > 0 && Math.max(...secondPage) < Math.min(...firstPage), `${secondPage} after ${firstPage}`);
+    await page.locator('[data-action="newer"]').click();
+    await page.waitForFunction((ids) => [...document.querySelectorAll('[data-row]')].map((r) => Number(r.getAttribute('data-row'))).join() === ids.join(), firstPage);
+    await page.goto(`${app.apiUrl}/messages?patientId=BN-SEARCH-1`);
     await page.locator(`a[data-message="${messageId}"]`).focus();
     await page.keyboard.press('Enter');
     await page.waitForSelector('main[data-page="message"] .tree');

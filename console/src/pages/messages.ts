@@ -61,7 +61,8 @@ async function render(ctx: PageContext): Promise<void> {
   const accession = input({ name: 'accession', value: params.accession, autocomplete: 'off' });
   const controlId = input({ name: 'controlId', value: params.controlId, autocomplete: 'off' });
   const text = input({ type: 'search', name: 'text', value: params.text, autocomplete: 'off', maxlength: 200 });
-  const limit = select(['25', '50', '100', '200'].map((v) => ({ value: v, label: v })), { name: 'limit', value: params.limit || '50' });
+  const limits = [...new Set(['25', '50', '100', '200', params.limit || '50'])].sort((a, b) => Number(a) - Number(b));
+  const limit = select(limits.map((v) => ({ value: v, label: v })), { name: 'limit', value: params.limit || '50' });
 
   const searchFrom = (pageBefore?: string, pages?: string[]) => {
     const values: Record<string, string | undefined> = {
