@@ -3,7 +3,8 @@
 // swaps sender and receiver, and on error carries an ERR segment naming segment, field and problem.
 import { foldVietnamese } from '../../../engine/text/vietnamese';
 import { newControlId } from './builder';
-import { charsetByName, UTF8 } from './charset';
+import { escapeValue } from './escape';
+import { charsetByName, UTF8, type Charset } from './charset';
 import { formatHl7DateTime } from './datetime';
 import { DEFAULT_DELIMITERS, readDelimiters, type Delimiters } from './delimiters';
 import { errorCodeName, Hl7ErrorCodes, type Hl7ErrorCode, type Hl7ErrorLocation } from './errors';
@@ -57,7 +58,7 @@ export function headerOf(message: Hl7Message): OriginalHeader {
  * NAK still names the control id when it is there. Never throws.
  */
 export function scrapeHeader(bytes: Buffer | string): OriginalHeader | undefined {
-  const text = typeof bytes === 'string' ? bytes.slice(0, 4096) : bytes.toString('latin1', 0, Math.min(bytes.length, 4096));
+  const text = typeof bytes === 'string' ? bytes.slice(0, 4096) : bytes.toString('latin1', 0, headerWindow(bytes));
   const start = text.indexOf('MSH');
   if (start < 0) return undefined;
   let delimiters: Delimiters;
@@ -66,8 +67,10 @@ export function scrapeHeader(bytes: Buffer | string): OriginalHeader | undefined
   } catch {
     return undefined;
   }
-  let end = text.slice(start).search(/[\r\n]/);
-  end = end < 0 ? text.length : start + end;
+  // Same rule as the parser: with any CR in the message, CR ends segments and LF is data.
+  const term = text.includes('\r') ? '\r' : '\n';
+  let end = text.indexOf(term, start);
+  if (end < 0) end = text.length;
   const line = text.slice(start, end);
   const fields = line.split(delimiters.field);
   const raw = (n: number) => fields[n - 1] ?? '';
@@ -90,6 +93,14 @@ export function scrapeHeader(bytes: Buffer | string): OriginalHeader | undefined
     countryCode: clean(raw(17)),
     charset: clean(raw(18)),
   };
+}
+
+/** How much of the bytes can hold the MSH line: up to the second line break (a junk line may come first), at most 4 KiB. */
+function headerWindow(bytes: Buffer): number {
+  const max = Math.min(bytes.length, 4096);
+  let breaks = 0;
+  for (let i = 0; i < max; i++) if ((bytes[i] === 0x0d || bytes[i] === 0x0a) && ++breaks === 2) return i;
+  return max;
 }
 
 export interface AckError {
@@ -132,39 +143,56 @@ function isV25OrLater(version: string): boolean {
 /** Builds the ACK message for an original (parsed, scraped, or unknown when nothing was readable). */
 export function buildAck(original: Hl7Message | OriginalHeader | undefined, options: AckOptions): Hl7Message {
   const h = original instanceof Hl7Message ? headerOf(original) : original;
-  const d = h?.delimiters ?? DEFAULT_DELIMITERS;
-  const charset = (h?.charset && charsetByName(piece(piece(h.charset, d.repetition, 1), d.component, 1))) || UTF8;
-  const message = Hl7Message.empty(d, charset);
+  // The sender's delimiters, unless they leave something out (no escape character: our error text could not be written safely).
+  const theirs = h?.delimiters;
+  const d = theirs && theirs.escape !== '\u0000' && theirs.subcomponent !== '\u0000' && theirs.repetition !== '\u0000' ? theirs : DEFAULT_DELIMITERS;
+  // Answer in the sender's declared charset when we know it; an unknown declaration is not echoed.
+  const declared = h?.charset ? charsetByName(piece(piece(h.charset, d.repetition, 1), d.component, 1)) : undefined;
+  const charset = declared ?? UTF8;
   const version = h?.version || '2.5.1';
   const enhancedCommit = options.code.startsWith('C');
-  const raw = (v: string | undefined) => (v ? { raw: v } : undefined);
-  message.addSegment('MSH', [
-    undefined,
-    undefined,
-    raw(h?.receivingApplication || options.application || 'HISBRIDGE'),
-    raw(h?.receivingFacility || options.facility),
-    raw(h?.sendingApplication),
-    raw(h?.sendingFacility),
+  const same = d === theirs;
+  // Assembled as text (this runs once per received message): MSH-3…MSH-18, then MSA.
+  const msh = [
+    copyField(h?.receivingApplication, d, same) || escapeValue(options.application ?? 'HISBRIDGE', d),
+    copyField(h?.receivingFacility, d, same) || escapeValue(options.facility ?? '', d),
+    copyField(h?.sendingApplication, d, same),
+    copyField(h?.sendingFacility, d, same),
     formatHl7DateTime(options.timestamp),
-    undefined,
-    { raw: ['ACK', h?.event ?? '', 'ACK'].join(d.component) },
-    options.controlId ?? newControlId(),
-    raw(h?.processingId || 'P'),
-    version,
-    undefined,
-    undefined,
+    '',
+    `ACK${d.component}${escapeValue(h?.event ?? '', d)}${d.component}ACK`,
+    escapeValue(options.controlId ?? newControlId(), d),
+    copyField(h?.processingId, d, same) || 'P',
+    escapeValue(version, d),
+    '',
+    '',
     // An ACK is never acknowledged itself.
-    enhancedCommit ? 'NE' : undefined,
-    enhancedCommit ? 'NE' : undefined,
-    raw(h?.countryCode),
-    raw(h?.charset),
-  ]);
-  // Text we write must fit the ACK's charset (an 8859/1 sender gets no Vietnamese back).
-  const fit = (s: string) => (charset === UTF8 ? s : foldVietnamese(s).replace(/[^\x20-\x7e]/g, '?'));
+    enhancedCommit ? 'NE' : '',
+    enhancedCommit ? 'NE' : '',
+    copyField(h?.countryCode, d, same),
+    declared ? copyField(h?.charset, d, same) : '',
+  ];
   const text = options.text ?? options.error?.problem;
-  message.addSegment('MSA', [options.code, { raw: h?.controlId ?? '' }, text === undefined ? undefined : truncate(fit(text), 80)]);
-  if (options.error) addErr(message, { ...options.error, problem: fit(options.error.problem) }, version);
-  return message;
+  const msa = [options.code, copyField(h?.controlId, d, same), text === undefined ? '' : escapeValue(truncate(fitCharset(text, charset), 80), d)];
+  let joined = `MSH${d.field}${d.encodingCharacters}${d.field}${trimEmpty(msh).join(d.field)}\rMSA${d.field}${trimEmpty(msa).join(d.field)}\r`;
+  if (options.error) joined += errText({ ...options.error, problem: fitCharset(options.error.problem, charset) }, version, d) + '\r';
+  return Hl7Message.parse(joined, { charset: charset.name });
+}
+
+/** Their header values are copied as written when we answer in their delimiters; otherwise as plain text. */
+function copyField(value: string | undefined, d: Delimiters, sameDelimiters: boolean): string {
+  return value ? (sameDelimiters ? value : escapeValue(value, d)) : '';
+}
+
+/** Text we write must fit the ACK's charset (an 8859/1 sender gets no Vietnamese back). */
+function fitCharset(text: string, charset: Charset): string {
+  return charset === UTF8 ? text : foldVietnamese(text).replace(/[^\x20-\x7e]/g, '?');
+}
+
+function trimEmpty(fields: string[]): string[] {
+  let n = fields.length;
+  while (n > 0 && fields[n - 1] === '') n--;
+  return fields.slice(0, n);
 }
 
 function truncate(s: string, n: number): string {
@@ -172,31 +200,21 @@ function truncate(s: string, n: number): string {
   return oneLine.length <= n ? oneLine : oneLine.slice(0, n - 1) + '…';
 }
 
-function addErr(message: Hl7Message, error: AckError, version: string): void {
+/** The ERR segment text: v2.5+ ERR-2/3/4/7/8, or v2.1–2.4 ERR-1 (ELD). */
+function errText(error: AckError, version: string, d: Delimiters): string {
   const loc = error.location ?? {};
   const code = error.code ?? Hl7ErrorCodes.applicationInternalError;
-  const err = message.addSegment('ERR');
+  const esc = (v: string) => escapeValue(v, d);
+  const num = (n: number | undefined) => (n === undefined ? '' : String(n));
+  const c = d.component;
   if (isV25OrLater(version)) {
     // ERR-2 ERL: segment ID ^ sequence ^ field ^ repetition ^ component ^ subcomponent.
-    if (loc.segment) {
-      err.set(2, loc.segment, 1);
-      if (loc.sequence !== undefined) err.set(2, String(loc.sequence), 2);
-      if (loc.field !== undefined) err.set(2, String(loc.field), 3);
-      if (loc.repetition !== undefined) err.set(2, String(loc.repetition), 4);
-      if (loc.component !== undefined) err.set(2, String(loc.component), 5);
-      if (loc.subcomponent !== undefined) err.set(2, String(loc.subcomponent), 6);
-    }
-    err.set(3, code, 1).set(3, errorCodeName(code), 2).set(3, 'HL70357', 3);
-    err.set(4, error.severity ?? 'E');
-    err.set(7, error.problem.replace(/[\r\n]+/g, ' '));
-    err.set(8, truncate(error.problem, 250));
-  } else {
-    // v2.1–2.4: ERR-1 ELD = segment ^ sequence ^ field ^ code&text&HL70357.
-    err.set(1, loc.segment ?? '', 1);
-    if (loc.sequence !== undefined) err.set(1, String(loc.sequence), 2);
-    if (loc.field !== undefined) err.set(1, String(loc.field), 3);
-    err.set(1, code, 4, 1).set(1, truncate(error.problem, 200), 4, 2).set(1, 'HL70357', 4, 3);
+    const erl = loc.segment ? trimEmpty([esc(loc.segment), num(loc.sequence), num(loc.field), num(loc.repetition), num(loc.component), num(loc.subcomponent)]).join(c) : '';
+    const fields = ['', erl, [code, esc(errorCodeName(code)), 'HL70357'].join(c), error.severity ?? 'E', '', '', esc(error.problem.replace(/[\r\n]+/g, ' ')), esc(truncate(error.problem, 250))];
+    return 'ERR' + d.field + fields.join(d.field);
   }
+  const eld = [esc(loc.segment ?? ''), num(loc.sequence), num(loc.field), [code, esc(truncate(error.problem, 200)), 'HL70357'].join(d.subcomponent)].join(c);
+  return 'ERR' + d.field + eld;
 }
 
 /** Reads an ACK: code (MSA-1), the control id it acknowledges (MSA-2), and the error text if any. */

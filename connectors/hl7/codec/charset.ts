@@ -12,6 +12,10 @@ export interface Charset {
   hl7Name: string;
   /** Decodes bytes; returns the byte offset of the first invalid byte instead of text when strict. */
   decode(bytes: Buffer): string | { invalidAt: number };
+  /** Offset of the first byte that is not valid in this charset, -1 when all are. */
+  check(bytes: Buffer): number;
+  /** Decodes a range already checked (lazy per-segment decoding). */
+  text(bytes: Buffer, start: number, end: number): string;
   /** Encodes text; returns the index of the first character this charset cannot represent. */
   encode(text: string): Buffer | { unencodableAt: number };
 }
@@ -52,6 +56,8 @@ const utf8: Charset = {
     if (isUtf8(bytes)) return bytes.toString('utf8');
     return { invalidAt: firstInvalidUtf8(bytes) };
   },
+  check: (bytes) => (isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes)),
+  text: (bytes, start, end) => bytes.toString('utf8', start, end),
   encode: (text) => Buffer.from(text, 'utf8'),
 };
 
@@ -59,9 +65,14 @@ const ascii: Charset = {
   name: 'ascii',
   hl7Name: '',
   decode(bytes) {
-    for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return { invalidAt: i };
-    return bytes.toString('latin1');
+    const bad = ascii.check(bytes);
+    return bad >= 0 ? { invalidAt: bad } : bytes.toString('latin1');
   },
+  check(bytes) {
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return i;
+    return -1;
+  },
+  text: (bytes, start, end) => bytes.toString('latin1', start, end),
   encode(text) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return { unencodableAt: i };
     return Buffer.from(text, 'latin1');
@@ -72,7 +83,9 @@ const ascii: Charset = {
 const asciiFolded: Charset = {
   name: 'ascii-folded',
   hl7Name: '',
-  decode: ascii.decode,
+  decode: (bytes) => ascii.decode(bytes),
+  check: (bytes) => ascii.check(bytes),
+  text: (bytes, start, end) => bytes.toString('latin1', start, end),
   encode: (text) => ascii.encode(foldVietnamese(text)),
 };
 
@@ -80,6 +93,8 @@ const latin1: Charset = {
   name: 'iso-8859-1',
   hl7Name: '8859/1',
   decode: (bytes) => bytes.toString('latin1'),
+  check: () => -1,
+  text: (bytes, start, end) => bytes.toString('latin1', start, end),
   encode(text) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return { unencodableAt: i };
     return Buffer.from(text, 'latin1');
@@ -100,12 +115,16 @@ function singleByte(name: string, hl7Name: string, table: readonly number[]): Ch
     name,
     hl7Name,
     decode(bytes) {
+      const bad = this.check(bytes);
+      return bad >= 0 ? { invalidAt: bad } : this.text(bytes, 0, bytes.length);
+    },
+    check(bytes) {
+      for (let i = 0; i < bytes.length; i++) if (decodeTable[bytes[i]] === '\ufffd') return i;
+      return -1;
+    },
+    text(bytes, start, end) {
       let out = '';
-      for (let i = 0; i < bytes.length; i++) {
-        const ch = decodeTable[bytes[i]];
-        if (ch === '\ufffd') return { invalidAt: i };
-        out += ch;
-      }
+      for (let i = start; i < end; i++) out += decodeTable[bytes[i]];
       return hasCombining ? out.normalize('NFC') : out;
     },
     encode(text) {

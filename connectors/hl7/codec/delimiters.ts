@@ -31,8 +31,10 @@ export function delimitersFrom(field: string, encoding: string): Delimiters {
 
 function isForbidden(ch: string): boolean {
   const c = ch.charCodeAt(0);
-  // Letters, digits, CR, LF and MLLP framing bytes cannot be delimiters.
+  // Delimiters are printable ASCII (v2.5 §2.5.4): not letters, digits, space, CR/LF, MLLP bytes or anything past 0x7E.
   return (
+    c < 0x21 ||
+    c > 0x7e ||
     (c >= 0x30 && c <= 0x39) ||
     (c >= 0x41 && c <= 0x5a) ||
     (c >= 0x61 && c <= 0x7a) ||
@@ -54,7 +56,7 @@ export function readDelimiters(text: string, start = 0, segment = 'MSH'): Delimi
     throw new Hl7Error(`${segment} ends before MSH-1 (the field separator)`, { segment, field: 1, byteOffset: start + 3 }, Hl7ErrorCodes.requiredFieldMissing, true);
   }
   if (isForbidden(field)) {
-    throw new Hl7Error(`field separator ${JSON.stringify(field)} is not allowed (letters, digits, spaces, CR/LF and MLLP bytes cannot be delimiters)`, { segment, field: 1, byteOffset: start + 3 }, Hl7ErrorCodes.dataTypeError, true);
+    throw new Hl7Error(`field separator ${JSON.stringify(field)} is not allowed (delimiters are printable ASCII other than letters and digits)`, { segment, field: 1, byteOffset: start + 3 }, Hl7ErrorCodes.dataTypeError, true);
   }
   let end = start + 4;
   while (end < text.length && end < start + 9) {

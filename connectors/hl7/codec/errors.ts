@@ -79,7 +79,11 @@ export class Hl7Error extends Error {
     readonly reject = false,
   ) {
     const where = describeLocation(location);
+    // Bad input is routine (and a flood of it must stay cheap): the stack of a data error says nothing.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(where ? `${where}: ${problem}` : problem);
+    Error.stackTraceLimit = limit;
     this.name = 'Hl7Error';
   }
 }

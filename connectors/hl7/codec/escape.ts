@@ -69,16 +69,26 @@ function expand(body: string, d: Delimiters, decodeBytes: BytesDecoder): string 
 }
 
 /** Escapes text for writing into a field (or component / subcomponent) of a message with these delimiters. */
-export function escapeValue(text: string, d: Delimiters): string {
-  let needs = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charAt(i);
-    if (ch === d.field || ch === d.component || ch === d.repetition || ch === d.escape || ch === d.subcomponent || ch === '\r' || ch === '\n' || (d.truncation !== '' && ch === d.truncation)) {
-      needs = true;
-      break;
-    }
+const specials = new WeakMap<Delimiters, RegExp>();
+
+let lastDelimiters: Delimiters | undefined;
+let lastSpecials: RegExp | undefined;
+
+function specialsOf(d: Delimiters): RegExp {
+  if (d === lastDelimiters) return lastSpecials!;
+  let re = specials.get(d);
+  if (!re) {
+    const chars = [d.field, d.component, d.repetition, d.escape, d.subcomponent, d.truncation, '\r', '\n'].filter((c) => c !== '' && c !== '\u0000');
+    re = new RegExp(`[${chars.map((c) => '\\' + c).join('')}]`);
+    specials.set(d, re);
   }
-  if (!needs) return text;
+  lastDelimiters = d;
+  lastSpecials = re;
+  return re;
+}
+
+export function escapeValue(text: string, d: Delimiters): string {
+  if (!specialsOf(d).test(text)) return text;
   const e = d.escape;
   if (e === '\u0000') throw new Error(`cannot write ${JSON.stringify(text)}: the message declares no escape character in MSH-2`);
   let out = '';

@@ -30,25 +30,51 @@ function isBlank(text: string, start: number, end: number): boolean {
   return true;
 }
 
+/** `MSH|^~\\&|`: the delimiters nearly every sender uses, recognised without building a string. */
+function isStandardHeader(b: Buffer): boolean {
+  return b.length > 8 && b[3] === 0x7c && b[4] === 0x5e && b[5] === 0x7e && b[6] === 0x5c && b[7] === 0x26 && b[8] === 0x7c;
+}
+
+function afterByteTerminator(bytes: Buffer, end: number, term: number): number {
+  if (end >= bytes.length) return bytes.length;
+  return term === 0x0d && bytes[end + 1] === 0x0a ? end + 2 : end + 1;
+}
+
+// Segment IDs repeat across messages: one string per ID instead of one per segment read.
+const names = new Map<number, string>();
+function segmentName(a: number, b: number, c: number): string {
+  const key = (a << 16) | (b << 8) | c;
+  let name = names.get(key);
+  if (name === undefined) {
+    name = String.fromCharCode(a, b, c);
+    if (names.size < 4096) names.set(key, name);
+  }
+  return name;
+}
+
 /** Reads MSH-18 (first repetition) straight from the bytes, before the charset is known. */
 export function declaredCharsetOf(bytes: Buffer): string {
-  let end = bytes.indexOf(0x0d);
-  const lf = bytes.indexOf(0x0a);
-  if (end < 0 || (lf >= 0 && lf < end)) end = lf;
-  const header = bytes.toString('latin1', 0, end < 0 ? Math.min(bytes.length, 4096) : end);
-  if (header.length < 4) return '';
-  const fs = header.charAt(3);
-  let start = 0;
-  for (let k = 1; k <= 17; k++) {
-    const i = header.indexOf(fs, start);
-    if (i < 0) return '';
-    start = i + 1;
+  if (bytes.length < 9) return '';
+  const fs = bytes[3];
+  const comp = bytes[4];
+  const rep = bytes[5] === fs ? -1 : bytes[5];
+  // Walk MSH to its 17th field separator; MSH-18 follows (the header line is short: a loop beats indexOf calls).
+  let count = 1; // the separator at byte 3 (MSH-1) is the first
+  let i = 4;
+  const n = Math.min(bytes.length, 8192);
+  for (; i < n; i++) {
+    const b = bytes[i];
+    if (b === 0x0d || b === 0x0a) return '';
+    if (b === fs && ++count === 17) break;
   }
-  const field = piece(header.slice(start), fs, 1);
-  const enc = header.slice(4, header.indexOf(fs, 4) < 0 ? 4 : header.indexOf(fs, 4));
-  const rep = enc.charAt(1) || '~';
-  const comp = enc.charAt(0) || '^';
-  return piece(piece(field, rep, 1), comp, 1).trim();
+  if (count < 17) return '';
+  let end = i + 1;
+  while (end < n) {
+    const b = bytes[end];
+    if (b === fs || b === comp || b === rep || b === 0x0d || b === 0x0a) break;
+    end++;
+  }
+  return end > i + 1 ? bytes.toString('latin1', i + 1, end).trim() : '';
 }
 
 /** Segment, field and repetition containing a byte offset (for naming where invalid bytes are). */
@@ -72,7 +98,7 @@ export class Hl7Message implements SegmentOwner {
   readonly decodeBytes: BytesDecoder;
   private readonly segmentList: Hl7Segment[];
   private byName: Map<string, Hl7Segment[]> | undefined;
-  private readonly sourceText: string | undefined;
+  private sourceText: string | undefined;
   private readonly sourceBytes: Buffer | undefined;
   private changed = false;
 
@@ -94,45 +120,89 @@ export class Hl7Message implements SegmentOwner {
    * not valid in the charset.
    */
   static parse(input: string | Buffer, options: ParseOptions = {}): Hl7Message {
-    let text: string;
-    let charset: Charset;
-    let bytes: Buffer | undefined;
     if (typeof input === 'string') {
-      text = input;
-      charset = (options.charset && charsetByName(options.charset)) || charsetFromDeclaration(declaredFromText(input)) || UTF8;
-    } else {
-      bytes = input;
-      // Not a message at all (no MSH) is a reject, whatever bytes follow: say that before any charset complaint.
-      if (input.length < 3 || input[0] !== 0x4d || input[1] !== 0x53 || input[2] !== 0x48) {
-        const found = input.toString('latin1', 0, 3).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-        throw new Hl7Error(input.length === 0 ? 'the message is empty' : `the message must start with MSH, found "${found}"`, { byteOffset: 0 }, Hl7ErrorCodes.requiredFieldMissing, true);
-      }
-      charset = resolveCharset(input, options.charset);
-      const decoded = charset.decode(input);
-      if (typeof decoded !== 'string') {
-        const where = locateByte(input, decoded.invalidAt);
-        throw new Hl7Error(
-          `byte 0x${input[decoded.invalidAt].toString(16).padStart(2, '0')} is not valid ${charset.name}${charset === UTF8 ? ' (declare the sender\'s charset in MSH-18 or in the source\'s charset option)' : ''}`,
-          { ...where, byteOffset: decoded.invalidAt },
-          Hl7ErrorCodes.dataTypeError,
-        );
-      }
-      text = decoded;
+      const charset = (options.charset && charsetByName(options.charset)) || charsetFromDeclaration(declaredFromText(input)) || UTF8;
+      return Hl7Message.fromText(input, charset, undefined);
     }
-    const header = 'MSH';
-    if (!text.startsWith(header)) {
-      const found = text.slice(0, 3);
+    // Not a message at all (no MSH) is a reject, whatever bytes follow: say that before any charset complaint.
+    if (input.length < 3 || input[0] !== 0x4d || input[1] !== 0x53 || input[2] !== 0x48) {
+      const found = input.toString('latin1', 0, 3).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+      throw new Hl7Error(input.length === 0 ? 'the message is empty' : `the message must start with MSH, found "${found}"`, { byteOffset: 0 }, Hl7ErrorCodes.requiredFieldMissing, true);
+    }
+    const charset = resolveCharset(input, options.charset);
+    const invalidAt = charset.check(input);
+    if (invalidAt >= 0) {
+      const where = locateByte(input, invalidAt);
       throw new Hl7Error(
-        found.length === 0 ? 'the message is empty' : `the message must start with ${header}, found ${JSON.stringify(found)}`,
-        { byteOffset: 0 },
-        Hl7ErrorCodes.requiredFieldMissing,
-        true,
+        `byte 0x${input[invalidAt].toString(16).padStart(2, '0')} is not valid ${charset.name}${charset === UTF8 ? " (declare the sender's charset in MSH-18 or in the source's charset option)" : ''}`,
+        { ...where, byteOffset: invalidAt },
+        Hl7ErrorCodes.dataTypeError,
       );
     }
-    const delimiters = readDelimiters(text, 0, header);
+    const delimiters = isStandardHeader(input) ? DEFAULT_DELIMITERS : readDelimiters(input.toString('latin1', 0, Math.min(input.length, 12)), 0, 'MSH');
+    const message = new Hl7Message(delimiters, charset, undefined, input);
+    message.splitBytes(input);
+    return message;
+  }
+
+  private static fromText(text: string, charset: Charset, bytes: Buffer | undefined): Hl7Message {
+    if (!text.startsWith('MSH')) {
+      const found = text.slice(0, 3);
+      throw new Hl7Error(found.length === 0 ? 'the message is empty' : `the message must start with MSH, found ${JSON.stringify(found)}`, { byteOffset: 0 }, Hl7ErrorCodes.requiredFieldMissing, true);
+    }
+    const delimiters = text.startsWith('MSH|^~\\&|') ? DEFAULT_DELIMITERS : readDelimiters(text, 0, 'MSH');
     const message = new Hl7Message(delimiters, charset, text, bytes);
     message.split(text);
     return message;
+  }
+
+  /** Decodes part of the input bytes: segments of a message parsed from bytes are decoded when first read. */
+  decodeRange(start: number, end: number): string {
+    return this.charset.text(this.sourceBytes as Buffer, start, end);
+  }
+
+  /** Segment boundaries found in the bytes themselves (CR, LF and the delimiters are ASCII in every supported charset). */
+  private splitBytes(bytes: Buffer): void {
+    const term = bytes.indexOf(0x0d) >= 0 ? 0x0d : 0x0a;
+    const fs = this.delimiters.field.charCodeAt(0);
+    const len = bytes.length;
+    let pos = 0;
+    let seq = 0;
+    while (pos < len) {
+      let end = bytes.indexOf(term, pos);
+      if (end < 0) end = len;
+      let next = afterByteTerminator(bytes, end, term);
+      while (next < len) {
+        const c = bytes[next];
+        if (c === 0x0d || c === 0x0a) {
+          next++;
+          continue;
+        }
+        if (c !== 0x20 && c !== 0x09) break;
+        let lineEnd = bytes.indexOf(term, next);
+        if (lineEnd < 0) lineEnd = len;
+        let blank = true;
+        for (let i = next; i < lineEnd && blank; i++) blank = bytes[i] === 0x20 || bytes[i] === 0x09;
+        if (!blank) break;
+        next = afterByteTerminator(bytes, lineEnd, term);
+      }
+      seq++;
+      if (!(end - pos >= 3 && isIdChar(bytes[pos]) && isIdChar(bytes[pos + 1]) && isIdChar(bytes[pos + 2]) && (end - pos === 3 || bytes[pos + 3] === fs))) {
+        const shown = this.charset.text(bytes, pos, Math.min(end, pos + 12));
+        throw new Hl7Error(
+          `segment ${seq} does not start with a segment ID (3 upper-case letters or digits followed by ${JSON.stringify(this.delimiters.field)}): ${JSON.stringify(shown)}`,
+          { segment: seq === 1 ? 'MSH' : undefined, byteOffset: pos, sequence: seq },
+          Hl7ErrorCodes.segmentSequenceError,
+        );
+      }
+      const name = segmentName(bytes[pos], bytes[pos + 1], bytes[pos + 2]);
+      if (seq > 1 && name === 'MSH') {
+        throw new Hl7Error(`a second MSH starts at segment ${seq}: two messages in one frame (send a batch with BHS/BTS, or one message per frame)`, { segment: 'MSH', sequence: 2, byteOffset: pos }, Hl7ErrorCodes.segmentSequenceError);
+      }
+      const tail = next - end === 1 ? (term === 0x0d ? '\r' : '\n') : next === end ? '' : next - end === 2 && term === 0x0d && bytes[end + 1] === 0x0a ? '\r\n' : bytes.toString('latin1', end, next);
+      this.segmentList.push(new Hl7Segment(this, name, { start: pos, end }, tail, pos));
+      pos = next;
+    }
   }
 
   /** Starts a new message with an MSH built from `header` (see `createMessage` in builder.ts for the friendly form). */
@@ -153,6 +223,12 @@ export class Hl7Message implements SegmentOwner {
       let next = this.afterTerminator(text, end, term);
       // Blank lines and trailing whitespace belong to the previous segment's tail.
       while (next < len) {
+        const c = text.charCodeAt(next);
+        if (c === 0x0d || c === 0x0a) {
+          next++;
+          continue;
+        }
+        if (c !== 0x20 && c !== 0x09) break;
         let lineEnd = text.indexOf(term, next);
         if (lineEnd < 0) lineEnd = len;
         if (!isBlank(text, next, lineEnd)) break;
@@ -210,7 +286,11 @@ export class Hl7Message implements SegmentOwner {
 
   /** The n-th (1-based) segment with this ID. */
   segment(name: string, n = 1): Hl7Segment | undefined {
-    return this.index().get(name)?.[n - 1];
+    const list = this.segmentList;
+    if (list.length > 24) return this.index().get(name)?.[n - 1];
+    // Small messages: a scan is cheaper than building the index.
+    for (let i = 0; i < list.length; i++) if (list[i].name === name && --n === 0) return list[i];
+    return undefined;
   }
 
   /** Every segment with this ID, in order. */
@@ -370,7 +450,10 @@ export class Hl7Message implements SegmentOwner {
 
   /** The message text. Untouched: the input itself. `rebuild: true` re-joins every segment from its fields. */
   toString(options: { rebuild?: boolean } = {}): string {
-    if (!this.changed && !options.rebuild && this.sourceText !== undefined) return this.sourceText;
+    if (!this.changed && !options.rebuild) {
+      if (this.sourceText !== undefined) return this.sourceText;
+      if (this.sourceBytes) return (this.sourceText = this.charset.text(this.sourceBytes, 0, this.sourceBytes.length));
+    }
     let out = '';
     for (const s of this.segmentList) out += (options.rebuild ? s.rebuild() : s.toString()) + s.tail;
     return out;

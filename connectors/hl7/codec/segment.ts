@@ -10,6 +10,8 @@ export interface SegmentOwner {
   readonly decodeBytes: BytesDecoder;
   /** Called when the segment changes (the message then re-serialises instead of returning its input). */
   touched(): void;
+  /** Decodes a byte range of the message's input (segments of a message parsed from bytes decode on first read). */
+  decodeRange(start: number, end: number): string;
 }
 
 /** Segments whose field 1 is the field separator itself (MSH-1) and field 2 the encoding characters. */
@@ -52,42 +54,94 @@ function replacePiece(s: string, sep: string, n: number, value: string): string 
 
 export class Hl7Segment {
   private text: string | undefined;
+  /** Field texts, only once the segment was changed (reading works on `text` and `seps`). */
   private parts: string[] | undefined;
+  /** Positions of the field separators in `text`, found on first read: no substring is made until a field is asked for. */
+  private seps: number[] | undefined;
+  private readonly header: boolean;
+
+  /** Byte range of the segment in the input, while its text has not been decoded yet. */
+  private rangeStart = -1;
+  private rangeEnd = -1;
 
   /**
    * @param name segment ID (`PID`)
-   * @param text raw segment text without its terminator
+   * @param text raw segment text without its terminator, or the byte range to decode it from on first read
    * @param tail what followed the segment in the input (its terminator, blank lines): kept for lossless output
-   * @param offset character offset of the segment in the input (for error locations)
+   * @param offset offset of the segment in the input (bytes when parsed from bytes), for error locations
    */
   constructor(
     private readonly owner: SegmentOwner,
     readonly name: string,
-    text: string,
+    text: string | { start: number; end: number },
     public tail = '\r',
     readonly offset = -1,
   ) {
-    this.text = text;
+    if (typeof text === 'string') this.text = text;
+    else {
+      this.rangeStart = text.start;
+      this.rangeEnd = text.end;
+    }
+    this.header = isHeaderSegment(name);
+  }
+
+  /** The segment's source text, decoded from the input bytes on first use. */
+  private source(): string {
+    let t = this.text;
+    if (t === undefined) t = this.text = this.owner.decodeRange(this.rangeStart, this.rangeEnd);
+    return t;
+  }
+
+  private separators(): number[] {
+    if (this.seps === undefined) {
+      const text = this.source();
+      const fs = this.owner.delimiters.field;
+      const seps: number[] = [];
+      let i = text.indexOf(fs);
+      while (i >= 0) {
+        seps.push(i);
+        i = text.indexOf(fs, i + 1);
+      }
+      this.seps = seps;
+    }
+    return this.seps;
+  }
+
+  /** The raw text of field n without splitting the segment. */
+  private field(n: number): string | undefined {
+    if (this.parts !== undefined) return this.parts[n];
+    const text = this.source();
+    if (this.header) {
+      if (n === 1) return this.owner.delimiters.field;
+      n -= 1; // MSH-2 is the first piece after MSH-1
+    }
+    const seps = this.separators();
+    if (n > seps.length || n < 1) return undefined;
+    const start = seps[n - 1] + 1;
+    const end = n < seps.length ? seps[n] : text.length;
+    return text.slice(start, end);
   }
 
   private fields(): string[] {
     if (this.parts === undefined) {
       const fs = this.owner.delimiters.field;
-      const parts = (this.text as string).split(fs);
-      if (isHeaderSegment(this.name)) parts.splice(1, 0, fs);
+      const parts = this.source().split(fs);
+      if (this.header) parts.splice(1, 0, fs);
       this.parts = parts;
+      this.seps = undefined;
     }
     return this.parts;
   }
 
   /** The highest field number present (MSH counts MSH-1). */
   get fieldCount(): number {
-    return this.fields().length - 1;
+    if (this.parts !== undefined) return this.parts.length - 1;
+    return this.separators().length + (this.header ? 1 : 0);
   }
 
   /** Field `n` exactly as written (escaped, all repetitions and components); '' when absent. */
   raw(field: number): string {
-    return this.fields()[field] ?? '';
+    return this.field(field) ?? '';
   }
 
   /**
@@ -95,9 +149,9 @@ export class Hl7Segment {
    * so `get(5)` on `Nguyễn^Văn An` is `Nguyễn`. MSH-1 and MSH-2 are returned as written.
    */
   get(field: number, component = 1, subcomponent = 1, repetition = 1): string {
-    const f = this.fields()[field];
+    const f = this.field(field);
     if (f === undefined || f === '') return '';
-    if (field <= 2 && isHeaderSegment(this.name)) return f;
+    if (field <= 2 && this.header) return f;
     const d = this.owner.delimiters;
     let s = f;
     if (repetition > 1 || s.indexOf(d.repetition) >= 0) s = piece(s, d.repetition, repetition);
@@ -110,7 +164,7 @@ export class Hl7Segment {
   rawAt(field: number, repetition = 1, component?: number, subcomponent?: number): string {
     const d = this.owner.delimiters;
     const f = this.raw(field);
-    if (field <= 2 && isHeaderSegment(this.name)) return f;
+    if (field <= 2 && this.header) return f;
     let s = piece(f, d.repetition, repetition);
     if (component !== undefined) s = piece(s, d.component, component);
     if (subcomponent !== undefined && component !== undefined) s = piece(s, d.subcomponent, subcomponent);
@@ -118,7 +172,7 @@ export class Hl7Segment {
   }
 
   repetitionCount(field: number): number {
-    if (field <= 2 && isHeaderSegment(this.name)) return this.raw(field) === '' ? 0 : 1;
+    if (field <= 2 && this.header) return this.raw(field) === '' ? 0 : 1;
     return countPieces(this.raw(field), this.owner.delimiters.repetition);
   }
 
@@ -142,7 +196,7 @@ export class Hl7Segment {
   /** Writes already-escaped text (it may contain delimiters on purpose, e.g. `Nguyễn^Văn An`). */
   setRaw(field: number, raw: string, component?: number, subcomponent?: number, repetition = 1): this {
     if (!Number.isSafeInteger(field) || field < 1) throw new Error(`${this.name}: field number must be 1 or more, got ${field}`);
-    if (field <= 2 && isHeaderSegment(this.name)) throw new Error(`${this.name}-${field} holds the delimiters and cannot be changed`);
+    if (field <= 2 && this.header) throw new Error(`${this.name}-${field} holds the delimiters and cannot be changed`);
     const d = this.owner.delimiters;
     const parts = this.fields();
     while (parts.length <= field) parts.push('');
@@ -154,14 +208,15 @@ export class Hl7Segment {
       value = replacePiece(rep, d.component, component, comp);
     }
     parts[field] = repetition > 1 || component !== undefined ? replacePiece(parts[field], d.repetition, repetition, value) : value;
-    while (parts.length > 1 && parts[parts.length - 1] === '' && parts.length - 1 > (isHeaderSegment(this.name) ? 2 : 0)) parts.pop();
-    this.text = undefined;
+    while (parts.length > 1 && parts[parts.length - 1] === '' && parts.length - 1 > (this.header ? 2 : 0)) parts.pop();
+    this.text = undefined; // rebuilt from parts on the next toString()
     this.owner.touched();
     return this;
   }
 
   /** The segment text (no terminator). */
   toString(): string {
+    if (this.parts === undefined) return this.source();
     if (this.text === undefined) this.text = this.rebuild();
     return this.text;
   }
@@ -170,7 +225,7 @@ export class Hl7Segment {
   rebuild(): string {
     const parts = this.fields();
     const fs = this.owner.delimiters.field;
-    if (isHeaderSegment(this.name)) return parts[0] + fs + parts.slice(2).join(fs);
+    if (this.header) return parts[0] + fs + parts.slice(2).join(fs);
     return parts.join(fs);
   }
 }

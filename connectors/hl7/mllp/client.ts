@@ -194,8 +194,12 @@ export class MllpClient {
   async send(payload: Buffer, controlId: string, signal?: AbortSignal): Promise<AckReceived> {
     while (!this.hasRoom(controlId)) {
       await new Promise<void>((resolve, reject) => {
-        this.waiting.push(resolve);
-        signal?.addEventListener('abort', () => reject(new Error('send aborted')), { once: true });
+        const onAbort = () => reject(new Error('send aborted'));
+        this.waiting.push(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
     if (signal?.aborted) throw new Error('send aborted');
@@ -224,14 +228,15 @@ export class MllpClient {
       rejectAck(new Error(`no ACK from ${this.target} for control id ${controlId} within ${this.ackTimeoutMs} ms`));
       if (this.socket === socket) socket.destroy();
     }, this.ackTimeoutMs);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        if (pending.settled) return;
-        this.settle(pending);
-        rejectAck(new Error('send aborted'));
-      },
-      { once: true },
+    const onAbort = () => {
+      if (pending.settled) return;
+      this.settle(pending);
+      rejectAck(new Error('send aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    result.then(
+      () => signal?.removeEventListener('abort', onAbort),
+      () => signal?.removeEventListener('abort', onAbort),
     );
     this.stats.sent++;
     socket.write(encodeFrame(payload));

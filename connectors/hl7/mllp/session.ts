@@ -56,6 +56,7 @@ export class MllpSession {
   private readonly maxQueued: number;
   private readonly maxMessageBytes: number;
   private stopRequested = false;
+  private corked = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -162,7 +163,8 @@ export class MllpSession {
           const framed = encodeFrame(response);
           this.stats.responses++;
           this.stats.bytesOut += framed.length;
-          if (!this.socket.write(framed)) await new Promise<void>((r) => this.socket.once('drain', r).once('close', r));
+          this.corkForTick();
+          if (!this.socket.write(framed)) await this.drained();
         }
         if (this.paused) this.maybeResume();
         if (item.kind === 'timeout') {
@@ -179,6 +181,29 @@ export class MllpSession {
       if (!this.socket.destroyed) this.socket.end();
       this.resolveDone();
     } else if (!this.timer && !this.closing) this.armTimer();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.removeListener('drain', done);
+        this.socket.removeListener('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  /** ACKs written in the same turn of the event loop (pipelined senders) leave in one TCP write. */
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private handle(item: QueueItem): Promise<Buffer | undefined> {
