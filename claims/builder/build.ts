@@ -75,13 +75,49 @@ const inpatientDocs = ['03', '04', '09'];
 
 const dec = (v: string | number | undefined, fallback = '0') => Decimal.from(v === undefined || v === '' ? fallback : v);
 const text = (d: Decimal) => d.toString();
-const dt = (v: string | undefined) => (v ? toBhytDateTime(v) : undefined);
+const hospitalIso = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:\+07:00)?$/;
+/** yyyyMMddHHmm; ISO text already in hospital time (+07:00 or no offset) is rearranged without a Date round trip. */
+function dt(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  const m = hospitalIso.exec(v);
+  return m ? m[1] + m[2] + m[3] + m[4] + m[5] : toBhytDateTime(v);
+}
+
+function computeFor(version: FormatVersion, table: 'XML2' | 'XML3', l: BillingLine, level: number): LineAmounts {
+  return computeLine({
+    table,
+    version,
+    quantity: dec(l.quantity),
+    unitPrice: dec(l.unitPrice),
+    bhytUnitPrice: dec(l.bhytUnitPrice, l.unitPrice),
+    serviceRatio: Decimal.of(l.serviceRatio ?? 100),
+    coverageRatio: Decimal.of(l.coverageRatio),
+    benefitLevel: Decimal.of(level),
+    otherSources: dec(l.amounts?.otherSources),
+  });
+}
+
+/** The HIS gives one other-source amount; without its breakdown it is "remaining other sources". */
+function otherSourceFields(a: LineAmounts): Record<string, string> {
+  const n = a.otherSources.toString();
+  return { T_NGUONKHAC_NSNN: '0', T_NGUONKHAC_VTNN: '0', T_NGUONKHAC_VTTN: '0', T_NGUONKHAC_CL: n, T_NGUONKHAC: n };
+}
+
+function cert(s?: { practisingCertificate?: string; id: string }): string {
+  return s?.practisingCertificate ?? '';
+}
+
+function sumOf(lines: LineAmounts[], pick: keyof LineAmounts): Decimal {
+  let total = Decimal.zero;
+  for (const a of lines) total = total.add(a[pick]);
+  return total;
+}
 
 export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): BuildResult {
   const version = options.version ?? (currentVersion as Exclude<FormatVersion, '4210'>);
   const { visit, patient, facility } = source;
   const notes: BuildNote[] = [];
-  const note = (n: BuildNote) => notes.push(n);
+  const note = notes.push.bind(notes) as (n: BuildNote) => number;
   if (!visit.dischargedAt) note({ severity: 'warning', table: 'XML1', field: 'NGAY_RA', message: `visit ${visit.maLk} is still open (no discharge time)` });
   const maLk = visit.maLk;
   const coverage = visit.coverage;
@@ -91,18 +127,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
   const serviceLines = source.lines.filter((l) => !drugKinds.has(l.kind)).sort((a, b) => a.lineNo - b.lineNo);
   const computed = new Map<BillingLine, LineAmounts>();
   const levels = new Map<BillingLine, number>();
-  const compute = (table: 'XML2' | 'XML3', l: BillingLine, level: number) =>
-    computeLine({
-      table,
-      version,
-      quantity: dec(l.quantity),
-      unitPrice: dec(l.unitPrice),
-      bhytUnitPrice: dec(l.bhytUnitPrice, l.unitPrice),
-      serviceRatio: Decimal.of(l.serviceRatio ?? 100),
-      coverageRatio: Decimal.of(l.coverageRatio),
-      benefitLevel: Decimal.of(level),
-      otherSources: dec(l.amounts?.otherSources),
-    });
+  const compute = computeFor.bind(undefined, version);
   for (const [table, lines] of [['XML2', drugLines], ['XML3', serviceLines]] as const) for (const l of lines) levels.set(l, l.benefitLevel);
   // On-route visits under 15 % of the base salary, and commune stations, are paid at 100 % (QĐ 130 MUC_HUONG).
   const policy = options.policy ?? defaultCodeLists().benefit;
@@ -132,16 +157,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
     }
   }
 
-  const other = (a: LineAmounts) => ({
-    T_NGUONKHAC_NSNN: '0',
-    T_NGUONKHAC_VTNN: '0',
-    T_NGUONKHAC_VTTN: '0',
-    // The HIS gives one other-source amount; without its breakdown it is "remaining other sources".
-    T_NGUONKHAC_CL: text(a.otherSources),
-    T_NGUONKHAC: text(a.otherSources),
-  });
-  const cert = (s?: { practisingCertificate?: string; id: string }) => s?.practisingCertificate ?? '';
-
+  const other = otherSourceFields;
   const xml2: ClaimRecord[] = drugLines.map((l, i) => {
     const a = computed.get(l)!;
     return rec(i + 1, {
@@ -235,10 +251,10 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
 
   // ---- XML1 -----------------------------------------------------------------------------------
   const all = [...drugLines, ...serviceLines].map((l) => computed.get(l)!);
-  const total = (pick: (a: LineAmounts) => Decimal, lines = all) => sum(lines.map(pick));
+
   const supplies = serviceLines.filter((l) => l.maNhom === '10' || l.maNhom === '11').map((l) => computed.get(l)!);
-  const tongBh = total((a) => a.insuranceScope);
-  const bncct = total((a) => a.coPayment);
+  const tongBh = sumOf(all, 'insuranceScope');
+  const bncct = sumOf(all, 'coPayment');
   const ffs = [...drugLines, ...serviceLines].filter((l) => l.paymentMethodCode === '1').map((l) => computed.get(l)!);
   const primary = primaryDiagnosis(visit);
   const secondary = visit.diagnoses.filter((d) => !d.primary && d.stage !== 'admission').map((d) => d.icd10);
@@ -298,15 +314,15 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
     MA_LOAI_RV: visit.dischargeTypeCode ?? '',
     GHI_CHU: '',
     NGAY_TTOAN: dt(visit.paidAt) ?? '',
-    T_THUOC: text(total((a) => a.hospital, drugLines.map((l) => computed.get(l)!))),
-    T_VTYT: text(total((a) => a.hospital, supplies)),
-    T_TONGCHI_BV: text(total((a) => a.hospital)),
+    T_THUOC: text(sumOf(drugLines.map((l) => computed.get(l)!), 'hospital')),
+    T_VTYT: text(sumOf(supplies, 'hospital')),
+    T_TONGCHI_BV: text(sumOf(all, 'hospital')),
     T_TONGCHI_BH: text(tongBh),
-    T_BNTT: text(total((a) => a.selfPay)),
+    T_BNTT: text(sumOf(all, 'selfPay')),
     T_BNCCT: text(bncct),
     T_BHTT: text(tongBh.sub(bncct)),
-    T_NGUONKHAC: text(total((a) => a.otherSources)),
-    T_BHTT_GDV: text(total((a) => a.fund, ffs)),
+    T_NGUONKHAC: text(sumOf(all, 'otherSources')),
+    T_BHTT_GDV: text(sumOf(ffs, 'fund')),
     NAM_QT: settlement ? String(settlement.year) : '',
     THANG_QT: settlement ? String(settlement.month) : '',
     MA_LOAI_KCB: careType,
@@ -322,7 +338,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
     DU_PHONG: '',
   });
   const fundTotal = tongBh.sub(bncct);
-  const lineFund = total((a) => a.fund);
+  const lineFund = sumOf(all, 'fund');
   if (!fundTotal.eq(lineFund)) {
     note({ severity: 'info', table: 'XML1', field: 'T_BHTT', message: `T_BHTT = T_TONGCHI_BH − T_BNCCT = ${text(fundTotal)}; the lines' T_BHTT add up to ${text(lineFund)} because other sources were deducted from the fund's share` });
   }
@@ -445,8 +461,10 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
     ];
   }
 
-  // Keep only fields the version has, in its order (e.g. NHOM_MAU does not exist in QĐ 130).
+  // The records above are written in the 3176/4750 order; QĐ 130 lacks some fields (e.g. NHOM_MAU):
+  // keep only the fields the version has, in its order.
   const spec = formatSpec(version);
+  if (version !== '130') return { episode: { version, tables }, notes };
   for (const [id, records] of Object.entries(tables)) {
     const t = spec.tables.find((x) => x.id === id)!;
     for (const r of records!) {

@@ -27,7 +27,8 @@ export class Decimal {
     const dot = body.indexOf('.');
     const digits = dot < 0 ? body : body.slice(0, dot) + body.slice(dot + 1);
     const scale = dot < 0 ? 0 : body.length - dot - 1;
-    const units = BigInt(digits);
+    // Up to 15 digits a double holds the integer exactly, and BigInt(number) is much cheaper than parsing text.
+    const units = digits.length <= 15 ? BigInt(Number(digits)) : BigInt(digits);
     return new Decimal(negative ? -units : units, scale);
   }
 
@@ -62,8 +63,9 @@ export class Decimal {
   }
 
   private rescale(scale: number): bigint {
+    if (scale === this.scale) return this.units;
     if (scale < this.scale) throw new Error('rescale would lose digits');
-    return this.units * 10n ** BigInt(scale - this.scale);
+    return this.units * pow10(scale - this.scale);
   }
 
   add(other: Decimal): Decimal {
@@ -92,7 +94,7 @@ export class Decimal {
   /** Rounds half away from zero ("làm tròn") to `decimals` places. */
   round(decimals: number): Decimal {
     if (this.scale <= decimals) return this;
-    const divisor = 10n ** BigInt(this.scale - decimals);
+    const divisor = pow10(this.scale - decimals);
     const abs = this.units < 0n ? -this.units : this.units;
     let q = abs / divisor;
     if ((abs % divisor) * 2n >= divisor) q += 1n;
@@ -134,13 +136,20 @@ export class Decimal {
 
   /** Plain text without exponent or separators; trailing zeros dropped unless `fixed` decimals are asked for. */
   toString(fixed?: number): string {
-    const d = fixed === undefined ? this.normalise() : this.round(fixed).withScale(fixed);
+    const d = fixed === undefined ? this : this.round(fixed).withScale(fixed);
     const negative = d.units < 0n;
     const digits = (negative ? -d.units : d.units).toString();
     if (d.scale === 0) return negative ? `-${digits}` : digits;
-    const padded = digits.padStart(d.scale + 1, '0');
-    const text = `${padded.slice(0, -d.scale)}.${padded.slice(-d.scale)}`;
-    return negative ? `-${text}` : text;
+    const padded = digits.length > d.scale ? digits : digits.padStart(d.scale + 1, '0');
+    let frac = padded.slice(padded.length - d.scale);
+    if (fixed === undefined) {
+      let end = frac.length;
+      while (end > 0 && frac.charCodeAt(end - 1) === 48) end--;
+      frac = frac.slice(0, end);
+    }
+    const whole = padded.slice(0, padded.length - d.scale);
+    const text = frac ? `${whole}.${frac}` : whole;
+    return negative && (whole !== '0' || frac.replace(/0/g, '') !== '') ? `-${text}` : text;
   }
 
   private withScale(scale: number): Decimal {
@@ -153,6 +162,12 @@ export class Decimal {
 }
 
 const decimalPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+const powers: bigint[] = [1n];
+function pow10(n: number): bigint {
+  while (powers.length <= n) powers.push(powers[powers.length - 1] * 10n);
+  return powers[n];
+}
 
 export function sum(values: Iterable<Decimal>): Decimal {
   let total = Decimal.zero;

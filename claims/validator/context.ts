@@ -97,10 +97,20 @@ export function value(record: ClaimRecord | undefined, field: string): string | 
   return v === undefined || v === '' ? undefined : v;
 }
 
+// Amount fields are read by several rules (line formulas, splits, totals): parse each text once.
+const parsed = new WeakMap<Record<string, string>, Map<string, { raw: string; value: Decimal | undefined }>>();
+
 /** A decimal value, or undefined when absent, empty or not a number (the field rules report that). */
 export function decimal(record: ClaimRecord | undefined, field: string): Decimal | undefined {
   const v = value(record, field);
-  return v === undefined ? undefined : Decimal.tryParse(v.trim());
+  if (v === undefined) return undefined;
+  let cache = parsed.get(record!.fields);
+  if (!cache) parsed.set(record!.fields, (cache = new Map()));
+  const hit = cache.get(field);
+  if (hit && hit.raw === v) return hit.value;
+  const d = Decimal.tryParse(v.trim());
+  cache.set(field, { raw: v, value: d });
+  return d;
 }
 
 /** A decimal value, 0 when absent or empty. */
@@ -113,11 +123,16 @@ export const isDateTime12 = (v: string | undefined): v is string => v !== undefi
 /** A well-formed yyyyMMdd that names a real date. */
 export const isDate8 = (v: string | undefined): v is string => v !== undefined && /^\d{8}$/.test(v) && realDate(v);
 
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+export function daysInMonth(year: number, month: number): number {
+  return month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : monthDays[month - 1];
+}
+
 function realDate(v: string): boolean {
   const y = Number(v.slice(0, 4));
   const m = Number(v.slice(4, 6));
   const d = Number(v.slice(6, 8));
-  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
 }
 
 /** yyyyMMddHHmm → "dd/MM/yyyy HH:mm" for messages. */

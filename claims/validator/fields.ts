@@ -3,7 +3,7 @@
 // structural problems the reader noted (unknown, duplicated and nested elements, field order).
 import type { ClaimRecord } from '../model';
 import type { FieldCondition, FieldSpec, TableSpec } from '../spec/types';
-import type { RuleContext } from './context';
+import { daysInMonth, type RuleContext } from './context';
 
 const numberPattern = /^-?\d+(\.\d+)?$/;
 const regexCache = new Map<string, RegExp>();
@@ -28,12 +28,25 @@ export function checkRecordFields(ctx: RuleContext, table: TableSpec, record: Cl
     }
     checkValue(ctx, table, record, spec, raw);
   }
-  {
-    // Elements the version does not define, and the official order.
+  // Elements the version does not define, and the official order. Built records are in order:
+  // a two-pointer walk over the keys and the table's fields confirms that without any lookups.
+  const keys = Object.keys(fields);
+  const specFields = table.fields;
+  let j = 0;
+  let inOrder = true;
+  for (const k of keys) {
+    while (j < specFields.length && specFields[j].name !== k) j++;
+    if (j === specFields.length) {
+      inOrder = false;
+      break;
+    }
+    j++;
+  }
+  if (!inOrder) {
     const known = fieldIndex(table);
     let last = -1;
     let orderReported = false;
-    for (const name of Object.keys(fields)) {
+    for (const name of keys) {
       const i = known.get(name);
       if (i === undefined) {
         ctx.report('field.unknown', table.id, record, name, `${name} is not a field of ${table.id} in QĐ ${ctx.version}`);
@@ -62,18 +75,22 @@ function fieldIndex(table: TableSpec): Map<string, number> {
 }
 
 function checkValue(ctx: RuleContext, table: TableSpec, record: ClaimRecord, spec: FieldSpec, raw: string): void {
-  const at = (rule: Parameters<RuleContext['report']>[0], message: string, severity?: 'error' | 'warning') => ctx.report(rule, table.id, record, spec.name, message, severity);
-  if (raw !== raw.trim()) at('field.whitespace', `«${raw}» has leading or trailing spaces`);
+  const at = reporter.bind(ctx, table, record, spec.name);
+  if (raw !== raw.trim()) at.report('field.whitespace', `«${raw}» has leading or trailing spaces`);
   const v = raw.trim();
   // Date fields have a fixed shape: the format check says more than a length would.
   const dated = spec.format === 'datetime' || spec.format === 'date' || spec.format === 'birth' || spec.format === 'dateOrDatetime';
   if (spec.maxLength !== null && !(dated && !spec.list)) {
     const length = v.length;
-    if (length > spec.maxLength) at('field.max-length', `is ${length} characters long; the maximum in QĐ ${ctx.version} is ${spec.maxLength}`);
+    if (length > spec.maxLength) at.report('field.max-length', `is ${length} characters long; the maximum in QĐ ${ctx.version} is ${spec.maxLength}`);
   }
-  const items = spec.list ? v.split(';') : [v];
-  if (spec.list && items.some((i) => i.trim() === '')) {
-    at('field.format', `«${v}» has an empty item in its ";" list`);
+  if (!spec.list) {
+    checkItem(ctx, spec, v, at);
+    return;
+  }
+  const items = v.split(';');
+  if (items.some((i) => i.trim() === '')) {
+    at.report('field.format', `«${v}» has an empty item in its ";" list`);
     return;
   }
   for (const item of items) {
@@ -81,25 +98,49 @@ function checkValue(ctx: RuleContext, table: TableSpec, record: ClaimRecord, spe
   }
 }
 
-type At = (rule: Parameters<RuleContext['report']>[0], message: string, severity?: 'error' | 'warning') => void;
+/**
+ * Reports findings for the field being checked. One reusable instance (validation is synchronous):
+ * a closure per value would be created tens of thousands of times per second.
+ */
+class FieldReporter {
+  private ctx!: RuleContext;
+  private table!: TableSpec;
+  private record!: ClaimRecord;
+  private field = '';
+
+  bind(ctx: RuleContext, table: TableSpec, record: ClaimRecord, field: string): this {
+    this.ctx = ctx;
+    this.table = table;
+    this.record = record;
+    this.field = field;
+    return this;
+  }
+
+  report(rule: Parameters<RuleContext['report']>[0], message: string, severity?: 'error' | 'warning'): void {
+    this.ctx.report(rule, this.table.id, this.record, this.field, message, severity);
+  }
+}
+
+const reporter = new FieldReporter();
+type At = FieldReporter;
 
 /** Returns false when the item is so wrong that further items need not be checked. */
 function checkItem(ctx: RuleContext, spec: FieldSpec, v: string, at: At): boolean {
   const numeric = spec.type === 'number' || ['money', 'decimal3', 'decimal2', 'percent', 'integer'].includes(spec.format);
   if (numeric && spec.format !== 'text') {
     if (!numberPattern.test(v)) {
-      at('field.number', `«${v}» is not a number: write digits with "." as the decimal separator, no thousands separator or spaces`);
+      at.report('field.number', `«${v}» is not a number: write digits with "." as the decimal separator, no thousands separator or spaces`);
       return false;
     }
     if (v.startsWith('-')) {
-      at(spec.format === 'money' ? 'money.negative' : 'field.format', `«${v}» is negative`);
+      at.report(spec.format === 'money' ? 'money.negative' : 'field.format', `«${v}» is negative`);
       return false;
     }
     const decimals = v.includes('.') ? v.length - v.indexOf('.') - 1 : 0;
     const maxDecimals = spec.format === 'money' || spec.format === 'decimal2' ? 2 : spec.format === 'decimal3' ? 3 : 0;
     if (decimals > maxDecimals) {
       const what = maxDecimals === 0 ? 'must be a whole number' : spec.format === 'money' ? 'amounts are rounded to 2 decimals' : `at most ${maxDecimals} decimals are allowed`;
-      at('field.format', `«${v}» has ${decimals} decimal${decimals > 1 ? 's' : ''}; ${what}`);
+      at.report('field.format', `«${v}» has ${decimals} decimal${decimals > 1 ? 's' : ''}; ${what}`);
       return false;
     }
   }
@@ -120,20 +161,20 @@ function checkItem(ctx: RuleContext, spec: FieldSpec, v: string, at: At): boolea
       break;
   }
   if (spec.pattern && !regex(spec.pattern.regex).test(v)) {
-    at('field.pattern', `«${v}» is not ${spec.pattern.hint}`);
+    at.report('field.pattern', `«${v}» is not ${spec.pattern.hint}`);
     return false;
   }
   if (spec.codeList) {
     const list = ctx.codeLists.list(spec.codeList);
     if (list) {
       if (list.pattern && !regex(list.pattern).test(v)) {
-        at('field.code', `«${v}» is not a code of the form used by ${list.title}`);
+        at.report('field.code', `«${v}» is not a code of the form used by ${list.title}`);
         return false;
       }
       if (!ctx.codeLists.lookup(spec.codeList, v, ctx.version)) {
         const codes = ctx.codeLists.codes(spec.codeList, ctx.version);
-        if (list.complete) at('field.code', `«${v}» is not a code of ${spec.name} in QĐ ${ctx.version} (allowed: ${codes.join(', ')})`);
-        else at('field.code', `«${v}» is not in the project's list of ${spec.name} codes (the list is partial: check it against the official list)`, 'warning');
+        if (list.complete) at.report('field.code', `«${v}» is not a code of ${spec.name} in QĐ ${ctx.version} (allowed: ${codes.join(', ')})`);
+        else at.report('field.code', `«${v}» is not in the project's list of ${spec.name} codes (the list is partial: check it against the official list)`, 'warning');
         return false;
       }
     }
@@ -144,35 +185,34 @@ function checkItem(ctx: RuleContext, spec: FieldSpec, v: string, at: At): boolea
 function checkDate(v: string, length: 8 | 12, birth: boolean, at: At, either = false): boolean {
   const shape = either ? 'a date yyyyMMdd (8 digits) or date-time yyyyMMddHHmm (12 digits)' : length === 12 ? 'a date-time yyyyMMddHHmm (12 digits)' : 'a date yyyyMMdd (8 digits)';
   if (v.length !== length || !/^\d+$/.test(v)) {
-    at('field.format', `«${v}» is not ${shape}`);
+    at.report('field.format', `«${v}» is not ${shape}`);
     return false;
   }
   const y = Number(v.slice(0, 4));
   const mo = Number(v.slice(4, 6));
   const d = Number(v.slice(6, 8));
   if (y < 1900 || y > 2100) {
-    at('field.format', `«${v}»: year ${y} is out of range`);
+    at.report('field.format', `«${v}»: year ${y} is out of range`);
     return false;
   }
   if (birth && mo === 0) {
     // Unknown month: day must be unknown too ("0000").
     if (d !== 0) {
-      at('field.format', `«${v}»: when the month of birth is unknown (00) the day must be 00 too`);
+      at.report('field.format', `«${v}»: when the month of birth is unknown (00) the day must be 00 too`);
       return false;
     }
   } else if (birth && d === 0) {
     if (mo < 1 || mo > 12) {
-      at('field.format', `«${v}»: month ${v.slice(4, 6)} does not exist`);
+      at.report('field.format', `«${v}»: month ${v.slice(4, 6)} does not exist`);
       return false;
     }
   } else {
     if (mo < 1 || mo > 12) {
-      at('field.format', `«${v}»: month ${v.slice(4, 6)} does not exist`);
+      at.report('field.format', `«${v}»: month ${v.slice(4, 6)} does not exist`);
       return false;
     }
-    const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-    if (d < 1 || d > daysInMonth) {
-      at('field.format', `«${v}»: ${y}-${v.slice(4, 6)}-${v.slice(6, 8)} does not exist`);
+    if (d < 1 || d > daysInMonth(y, mo)) {
+      at.report('field.format', `«${v}»: ${y}-${v.slice(4, 6)}-${v.slice(6, 8)} does not exist`);
       return false;
     }
   }
@@ -180,22 +220,26 @@ function checkDate(v: string, length: 8 | 12, birth: boolean, at: At, either = f
     const h = Number(v.slice(8, 10));
     const mi = Number(v.slice(10, 12));
     if (h > 23 || mi > 59) {
-      at('field.format', `«${v}»: ${v.slice(8, 10)}:${v.slice(10, 12)} is not a time of day`);
+      at.report('field.format', `«${v}»: ${v.slice(8, 10)}:${v.slice(10, 12)} is not a time of day`);
       return false;
     }
   }
   return true;
 }
 
+function trimmed(fields: Record<string, string>, name: string): string {
+  const v = fields[name];
+  return v === undefined ? '' : v.trim();
+}
+
 export function conditionHolds(c: FieldCondition, fields: Record<string, string>): boolean {
-  const get = (n: string) => {
-    const v = fields[n];
-    return v === undefined ? '' : v.trim();
-  };
-  if ('allEmpty' in c) return c.allEmpty.every((n) => get(n) === '');
-  if ('present' in c) return get(c.field) !== '';
-  if ('in' in c) return c.in.includes(get(c.field));
-  return !c.notIn.includes(get(c.field));
+  if ('allEmpty' in c) {
+    for (const n of c.allEmpty) if (trimmed(fields, n) !== '') return false;
+    return true;
+  }
+  if ('present' in c) return trimmed(fields, c.field) !== '';
+  if ('in' in c) return c.in.includes(trimmed(fields, c.field));
+  return !c.notIn.includes(trimmed(fields, c.field));
 }
 
 export function describeCondition(c: FieldCondition): string {

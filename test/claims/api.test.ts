@@ -55,7 +55,7 @@ describe('claims REST routes', function () {
     return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text() };
   };
   const post = async (p: string, body?: unknown, type = 'application/json') => {
-    const res = await fetch(base + p, { method: 'POST', headers: { 'content-type': type }, body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) });
+    const res = await fetch(base + p, { method: 'POST', headers: { 'content-type': type }, body: (body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body)) as never });
     return { status: res.status, body: (await res.json()) as any };
   };
 
