@@ -14,6 +14,7 @@ export interface Received {
   at: number;
 }
 
+/** An ACK, no ACK at all, or the connection dropped before the ACK (the message itself was received). */
 export type Reply = { code: AckCode; text?: string; delayMs?: number } | 'none' | 'close';
 
 export class TestReceiver {
@@ -52,9 +53,10 @@ export class TestReceiver {
       const message = Hl7Message.parse(ev.payload);
       const entry = { message, raw: ev.payload, connection, at: Date.now() };
       const reply = this.reply(message, this.received.length);
-      if (reply === 'close') return void socket.destroy();
+      // The message arrived (it is recorded) whatever happens to its ACK.
       this.received.push(entry);
       if (!this.unique.has(message.controlId)) this.unique.set(message.controlId, entry);
+      if (reply === 'close') return void socket.destroy();
       if (reply === 'none') return;
       const bytes = encodeFrame(buildAck(message, { code: reply.code, text: reply.text }).toBuffer());
       if (reply.delayMs) setTimeout(() => socket.writable && socket.write(bytes), reply.delayMs);
