@@ -11,6 +11,7 @@
 // that xml-crypto leaves to the caller.
 import crypto, { X509Certificate } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { XMLValidator } from 'fast-xml-parser';
 import { SignedXml } from 'xml-crypto';
 import { chainProblem, type SigningIdentity, type TrustStore } from './keys';
 
@@ -126,14 +127,19 @@ function signingTime(root: Element): Date | undefined {
 export function verifyDocument(xml: string, trust: TrustStore, now: () => Date = () => new Date()): SignatureVerification {
   const checkedAt = now().toISOString();
   const invalid = (reason: string, signer?: SignerInfo): SignatureVerification => ({ status: 'invalid', reason, signer, checkedAt });
+  // xmldom recovers from broken markup; a stored document must be well-formed as it is.
+  const wellFormed = XMLValidator.validate(xml);
+  if (wellFormed !== true) return invalid(`not well-formed XML: ${wellFormed.err.msg} (line ${wellFormed.err.line}, column ${wellFormed.err.col})`);
   const parseErrors: string[] = [];
   let doc: Document;
   try {
     doc = new DOMParser({
-      onError: (level: string, message: string) => {
-        if (level !== 'warning') parseErrors.push(message);
+      errorHandler: {
+        warning: () => undefined,
+        error: (message: string) => void parseErrors.push(message),
+        fatalError: (message: string) => void parseErrors.push(message),
       },
-    } as any).parseFromString(xml, 'text/xml') as unknown as Document;
+    }).parseFromString(xml, 'text/xml') as unknown as Document;
   } catch (error) {
     return invalid(`not well-formed XML: ${(error as Error).message}`);
   }
@@ -169,7 +175,11 @@ export function verifyDocument(xml: string, trust: TrustStore, now: () => Date =
     if (!ok) return invalid('signature or digest does not match the content: the document was changed after signing', signer);
   } catch (error) {
     const message = (error as Error).message;
-    const detail = /digest|reference/i.test(message) ? 'the content does not match the signed digest: the document was changed after signing' : message;
+    const detail = /digest|reference/i.test(message)
+      ? 'the content does not match the signed digest: the document was changed after signing'
+      : /signature value/i.test(message)
+        ? 'the signature value does not match the certificate in KeyInfo: signed with another key, or the signature was changed after signing'
+        : message;
     return invalid(detail, signer);
   }
 
