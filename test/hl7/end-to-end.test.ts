@@ -93,10 +93,10 @@ describe('hl7 end to end through the engine', function () {
     assert.equal(new Set(orders).size, PATIENTS * PER_PATIENT, 'each key carries a different result');
     // Order per patient: the first arrival of each result is in the order the LIS sent them.
     for (let p = 1; p <= PATIENTS; p++) {
-      const seqs = receiver.received
+      const seqs: number[] = receiver.received
         .filter((r) => r.message.get('PID-3') === `BN${p}`)
         .map((r) => Number(r.message.get('ORC-2').split('-')[2]))
-        .filter((s, i, all) => all.indexOf(s) === i);
+        .filter((s: number, i: number, all: number[]) => all.indexOf(s) === i);
       assert.deepEqual(seqs, Array.from({ length: PER_PATIENT }, (_, i) => i + 1), `patient BN${p} in order`);
     }
     // The canonical conversion kept the values: what the HIS got is what the LIS sent.
