@@ -59,7 +59,7 @@ function parse(xml: string): Document {
 
 function exclusiveCanonical(xml: string): string {
   const doc = parse(xml);
-  return new ExclusiveCanonicalization().process(doc.documentElement as unknown as Node, {}) as string;
+  return new ExclusiveCanonicalization().process(doc.documentElement, {}) as string;
 }
 
 describe('emr: CDA R2 documents', function () {
