@@ -92,6 +92,9 @@ describe('console build and sources', function () {
       format: ['hl7v2', 'astm', 'dicom', 'json', 'xml', 'text', 'binary'],
       'devices.kind': ['analysers', 'modalities', 'hl7', 'mqtt', 'his', 'other'],
       language: ['vi', 'en', 'label'],
+      'claims.status': ['invalid', 'ready', 'sending', 'accepted', 'rejected', 'failed', 'unconfirmed'],
+      'claims.severity': ['error', 'warning'],
+      'devices.status': ['registered', 'discovered', 'retired'],
     };
     for (const [prefix, values] of Object.entries(families)) for (const v of values) used.add(`${prefix}.${v}`);
     const missing = [...used].filter((k) => !(k in vi));

@@ -2,7 +2,7 @@
 // since when, counters, the channel's last error), IoMT devices with their patient bindings
 // (bind/unbind) when the IoMT API is mounted at /api/iomt, and the demo simulators when the engine
 // offers them. Sections whose API is absent say so instead of failing.
-import { badge, button, errorNotice, errorText, facts, field, formDialog, input, loading, notice, pageHeading, table, toast, withBusy } from '../components/ui';
+import { badge, button, confirmDialog, errorNotice, errorText, facts, field, formDialog, input, loading, notice, pageHeading, table, toast, withBusy } from '../components/ui';
 import { api, ApiError, can } from '../core/api';
 import { h, replace } from '../core/dom';
 import { formatAgo, formatDateTime } from '../core/format';
@@ -19,17 +19,6 @@ const DEVICE_KINDS: Array<{ key: string; connectors: string[] }> = [
   { key: 'his', connectors: ['his-db'] },
 ];
 
-interface IomtDevice {
-  id: string;
-  name?: string;
-  model?: string;
-  ward?: string;
-  bed?: string;
-  bindMode: string;
-  status: string;
-  lastSeenAt?: number;
-}
-
 interface IomtBinding {
   id: number;
   deviceId: string;
@@ -39,6 +28,19 @@ interface IomtBinding {
   startedAt: number;
   endedAt?: number;
   source: string;
+}
+
+/** As GET /api/iomt/devices returns it (iomt/api.ts): the registry's device and its open binding. */
+interface IomtDevice {
+  id: string;
+  name?: string;
+  model?: string;
+  ward?: string;
+  bed?: string;
+  bindMode: string;
+  status: string;
+  lastSeenAt?: number;
+  binding: IomtBinding | null;
 }
 
 interface Simulator {
@@ -86,66 +88,92 @@ function peersSection(list: ChannelList): HTMLElement {
   );
 }
 
+function registerDialog(): Promise<boolean> {
+  const id = input({ name: 'deviceId', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:\\-]{0,63}', autocomplete: 'off' });
+  const name = input({ name: 'name', autocomplete: 'off' });
+  const model = input({ name: 'model', autocomplete: 'off' });
+  const ward = input({ name: 'ward', autocomplete: 'off' });
+  const bed = input({ name: 'bed', autocomplete: 'off' });
+  return formDialog({
+    title: t('devices.register'),
+    fields: [field(t('devices.deviceId'), id, t('devices.deviceIdHint')), field(t('devices.name'), name), field(t('devices.model'), model), field(t('devices.ward'), ward), field(t('devices.bed'), bed)],
+    submitLabel: t('devices.register'),
+    submit: async () => {
+      const text = (el: HTMLInputElement) => el.value.trim() || undefined;
+      await api.put(`/api/iomt/devices/${encodeURIComponent(id.value.trim())}`, { name: text(name), model: text(model), ward: text(ward), bed: text(bed) });
+      toast(t('devices.registered', { id: id.value.trim() }));
+      return undefined;
+    },
+  });
+}
+
+function bindDialog(device: IomtDevice): Promise<boolean> {
+  const visitId = input({ name: 'visitId', required: true, autocomplete: 'off' });
+  const patientId = input({ name: 'patientId', required: true, autocomplete: 'off' });
+  const patientName = input({ name: 'patientName', autocomplete: 'off' });
+  return formDialog({
+    title: t('devices.bindTitle', { id: device.id }),
+    fields: [field(t('devices.visitId'), visitId), field(t('messages.field.patientId'), patientId), field(t('devices.patientName'), patientName)],
+    submitLabel: t('devices.bind'),
+    submit: async () => {
+      await api.post('/api/iomt/bindings', { deviceId: device.id, visitId: visitId.value.trim(), patientId: patientId.value.trim(), patientName: patientName.value.trim() || undefined, replace: true });
+      toast(t('devices.bound', { id: device.id }));
+      return undefined;
+    },
+  });
+}
+
 async function iomtSection(ctx: PageContext): Promise<HTMLElement> {
-  const section = h('section', { class: 'panel', 'aria-labelledby': 'iomt-title', 'data-device-kind': 'iomt' }, h('h2', { id: 'iomt-title' }, t('devices.iomt')));
+  const manage = can('devices:manage');
+  const reload = () => ctx.navigate('/devices', { replace: true });
+  const section = h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'iomt-title', 'data-device-kind': 'iomt' },
+    h('div', { class: 'panel-head' }, h('h2', { id: 'iomt-title' }, t('devices.iomt'))),
+  );
   let devices: IomtDevice[];
-  let bindings: IomtBinding[];
+  let stats: { devices: number; activeBindings: number; activeAlerts: number } | undefined;
   try {
     devices = (await api.get<{ devices: IomtDevice[] }>('/api/iomt/devices')).devices;
-    bindings = (await api.get<{ bindings: IomtBinding[] }>('/api/iomt/bindings?activeOnly=true')).bindings;
+    stats = await api.get<{ devices: number; activeBindings: number; activeAlerts: number }>('/api/iomt/stats').catch(() => undefined);
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) section.append(notice('info', t('devices.iomtMissing')));
+    else if (error instanceof ApiError && error.status === 403) section.append(notice('info', t('devices.iomtForbidden')));
     else section.append(errorNotice(error));
     return section;
   }
-  const reload = () => ctx.navigate('/devices', { replace: true });
-  const manage = can('devices:manage');
-  const bindingOf = (id: string) => bindings.find((b) => b.deviceId === id && !b.endedAt);
-  const bindDialog = (device: IomtDevice) => {
-    const visitId = input({ name: 'visitId', required: true });
-    const patientId = input({ name: 'patientId', required: true });
-    const patientName = input({ name: 'patientName' });
-    return formDialog({
-      title: t('devices.bindTitle', { id: device.id }),
-      fields: [field(t('devices.visitId'), visitId), field(t('messages.field.patientId'), patientId), field(t('devices.patientName'), patientName)],
-      submitLabel: t('devices.bind'),
-      submit: async () => {
-        await api.post(`/api/iomt/devices/${encodeURIComponent(device.id)}/bind`, { visitId: visitId.value.trim(), patientId: patientId.value.trim(), patientName: patientName.value.trim() || undefined, replace: true });
-        toast(t('devices.bound', { id: device.id }));
-        return undefined;
-      },
-    });
-  };
+  if (manage) section.firstElementChild!.append(button(t('devices.register'), () => void registerDialog().then((ok) => ok && reload()), { class: 'btn btn-small btn-primary', 'data-action': 'register-device' }));
+  if (stats) section.append(h('p', { class: 'muted small' }, t('devices.iomtStats', { devices: stats.devices, bindings: stats.activeBindings, alerts: stats.activeAlerts })));
   section.append(
     table(
       [
         { header: t('devices.col.device'), cell: (d) => h('span', null, h('strong', null, d.id), d.name ? ` — ${d.name}` : '', d.model ? h('span', { class: 'muted small' }, ` (${d.model})`) : null) },
         { header: t('devices.col.place'), cell: (d) => [d.ward, d.bed].filter(Boolean).join(' / ') || '—' },
-        { header: t('devices.col.status'), cell: (d) => badge(d.status, t(`devices.status.${d.status}`)) },
+        { header: t('devices.col.status'), cell: (d) => badge(d.status === 'registered' ? 'ok' : d.status === 'retired' ? 'stopped' : 'warning', t(`devices.status.${d.status}`)) },
         { header: t('devices.col.lastSeen'), cell: (d) => (d.lastSeenAt ? formatAgo(d.lastSeenAt) : '—') },
         {
           header: t('devices.col.binding'),
-          cell: (d) => {
-            const b = bindingOf(d.id);
-            return b ? `${b.patientName ?? ''} ${b.patientId} · ${b.visitId} (${formatDateTime(b.startedAt)})` : h('span', { class: 'muted' }, t('devices.unbound'));
-          },
+          cell: (d) => (d.binding ? h('span', { 'data-binding': d.binding.patientId }, `${d.binding.patientName ? `${d.binding.patientName} · ` : ''}${d.binding.patientId} · ${t('devices.visitId')} ${d.binding.visitId} (${formatDateTime(d.binding.startedAt)})`) : h('span', { class: 'muted' }, t('devices.unbound'))),
         },
         ...(manage
           ? [{
               header: t('channels.col.actions'),
               cell: (d: IomtDevice) =>
-                bindingOf(d.id)
+                d.binding
                   ? button(t('devices.unbind'), (e) => void withBusy(e.currentTarget as HTMLButtonElement, async () => {
-                      await api.post(`/api/iomt/devices/${encodeURIComponent(d.id)}/unbind`, { reason: 'console' });
+                      if (!(await confirmDialog({ title: t('devices.confirmUnbind', { id: d.id, patient: d.binding!.patientId }), confirmLabel: t('devices.unbind'), danger: true }))) return;
+                      await api.post(`/api/iomt/devices/${encodeURIComponent(d.id)}/unbind`, { reason: t('devices.unbindReason') });
                       toast(t('devices.unboundDone', { id: d.id }));
                       reload();
-                    }), { class: 'btn btn-small btn-secondary' })
-                  : button(t('devices.bind'), () => void bindDialog(d).then((ok) => ok && reload()), { class: 'btn btn-small btn-primary' }),
+                    }), { class: 'btn btn-small btn-secondary', 'data-action': 'unbind', 'aria-label': `${t('devices.unbind')} ${d.id}` })
+                  : d.status === 'retired'
+                    ? null
+                    : button(t('devices.bind'), () => void bindDialog(d).then((ok) => ok && reload()), { class: 'btn btn-small btn-primary', 'data-action': 'bind', 'aria-label': `${t('devices.bind')} ${d.id}` }),
             }]
           : []),
       ],
       devices,
-      { caption: t('devices.iomt'), empty: t('devices.none') },
+      { caption: t('devices.iomt'), rowProps: (d) => ({ 'data-device': d.id }), empty: t('devices.none') },
     ),
   );
   return section;

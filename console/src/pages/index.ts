@@ -6,6 +6,7 @@
 import type { PageModule } from '../core/page';
 import { accountPage, auditPage, tokensPage, usersPage } from './admin';
 import { channelPage, channelsPage } from './channels';
+import { claimPage, claimsPage } from './claims';
 import { dashboardPage } from './dashboard';
 import { deadLettersPage } from './dead-letters';
 import { devicesPage } from './devices';
@@ -22,6 +23,8 @@ export const pages: PageModule[] = [
   messagePage,
   deadLettersPage,
   devicesPage,
+  claimsPage,
+  claimPage,
   usersPage,
   auditPage,
   accountPage,
