@@ -2,6 +2,7 @@
 // and a CapabilityStatement. Every read is audited like document reads. Errors are OperationOutcome.
 import type { Bundle, CapabilityStatement, OperationOutcome } from '@medplum/fhirtypes';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { fromHospitalParts } from '../../model/datetime';
 import type { AuditSink, DocumentStore } from '../store/document-store';
 import { bundle, fhirId } from './map';
 
@@ -33,12 +34,12 @@ export function parseDateParam(value: string): { prefix: 'eq' | 'ge' | 'gt' | 'l
     return { prefix: prefix as any, start: instant, end: new Date(instant.getTime() + 1000) };
   }
   // A date without time is a day (or month, year) in hospital time.
-  const start = new Date(`${y}-${mo ?? '01'}-${d ?? '01'}T00:00:00+07:00`);
-  if (Number.isNaN(start.getTime())) throw new FhirError(400, 'invalid', `date: "${value}" is not a valid date`);
-  const end = new Date(start);
-  if (d) end.setUTCDate(end.getUTCDate() + 1);
-  else if (mo) end.setUTCMonth(end.getUTCMonth() + 1);
-  else end.setUTCFullYear(end.getUTCFullYear() + 1);
+  const year = Number(y);
+  const month = Number(mo ?? 1);
+  const day = Number(d ?? 1);
+  const start = fromHospitalParts(year, month, day);
+  if (Number.isNaN(start.getTime()) || month < 1 || month > 12 || day < 1 || day > 31) throw new FhirError(400, 'invalid', `date: "${value}" is not a valid date`);
+  const end = d ? fromHospitalParts(year, month, day + 1) : mo ? fromHospitalParts(year, month + 1, 1) : fromHospitalParts(year + 1, 1, 1);
   return { prefix: prefix as any, start, end };
 }
 
