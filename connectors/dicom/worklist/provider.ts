@@ -95,7 +95,8 @@ export class WorklistProvider {
   private async loadEntries(filter: WorklistFilter): Promise<WorklistEntry[]> {
     const his = this.his();
     if (!his) throw new Error("no HIS service is registered (service 'his'): the worklist cannot be built");
-    const orders = await his.scheduledImagingOrders({ statuses: ['scheduled', 'arrived'], ...filter });
+    // The HIS connector caps a query at 1,000 rows unless told otherwise: a snapshot needs them all.
+    const orders = await his.scheduledImagingOrders({ statuses: ['scheduled', 'arrived'], limit: 100_000, ...filter });
     const patients = await this.patients(his, orders);
     return orders.map((o) => toWorklistEntry(o, patients.get(o.patientId)));
   }

@@ -1,0 +1,129 @@
+// C-STORE throughput with DCMTK storescu on one association (TCP_NODELAY=1), same run, same files:
+//   (a) 500 CT-like instances (512×512, 16-bit, ~0.5 MB) → the engine (dicom channel) vs Orthanc
+//       (target ratio engine/Orthanc ≥ 1.0), with DCMTK storescp (files to disk) as a reference;
+//   (b) small instances (8×8 secondary captures, ~1 KB) → the engine (target ≥ 1,000/s) vs
+//       storescp, Orthanc and stock dcmjs-dimse (its Server and Scp, no file writes).
+// Run: node --import tsx bench/dicom/storage.ts   (DICOM_BENCH_CT=500 DICOM_BENCH_SMALL=2000)
+import fs from 'node:fs';
+import path from 'node:path';
+import * as dimse from 'dcmjs-dimse';
+import { commandExists, freePort, loadAverage, run, startEngineWithDicom, startProcess, stopProcess, table, tempDir, writeImages } from './_common';
+import { orthancBinary, startOrthanc } from '../../test/dicom/orthanc';
+
+const ctCount = Number(process.env.DICOM_BENCH_CT ?? 500);
+const smallCount = Number(process.env.DICOM_BENCH_SMALL ?? 2000);
+
+interface Row {
+  target: string;
+  instances: number;
+  MB: number;
+  seconds: number;
+  'MB/s': number;
+  'instances/s': number;
+}
+
+async function storescu(label: string, port: number, calledAe: string, dir: string, bytes: number, count: number): Promise<Row> {
+  const result = await run('storescu', ['+sd', '-aet', 'BENCH', '-aec', calledAe, '127.0.0.1', String(port), dir]);
+  if (result.code !== 0) throw new Error(`storescu → ${label} failed: ${result.stderr.slice(-500)}`);
+  const seconds = result.ms / 1000;
+  return { target: label, instances: count, MB: bytes / 1e6, seconds, 'MB/s': bytes / 1e6 / seconds, 'instances/s': count / seconds };
+}
+
+/** Stock dcmjs-dimse: its own Server (all interfaces) and an Scp that accepts and answers Success. */
+async function stockDimse(): Promise<{ port: number; close(): void }> {
+  const { Server, Scp, constants, responses } = dimse;
+  class AcceptAll extends Scp {
+    override associationRequested(association: dimse.association.Association): void {
+      for (const { context } of association.getPresentationContexts()) {
+        const ts = context.getTransferSyntaxUids();
+        const pick = ts.includes(constants.TransferSyntax.ExplicitVRLittleEndian) ? constants.TransferSyntax.ExplicitVRLittleEndian : ts[0];
+        context.setResult(constants.PresentationContextResult.Accept, pick);
+      }
+      this.sendAssociationAccept();
+    }
+    override cEchoRequest(request: dimse.requests.CEchoRequest, callback: (r: dimse.responses.CEchoResponse) => void): void {
+      const r = responses.CEchoResponse.fromRequest(request);
+      r.setStatus(constants.Status.Success);
+      callback(r);
+    }
+    override cStoreRequest(request: dimse.requests.CStoreRequest, callback: (r: dimse.responses.CStoreResponse) => void): void {
+      const r = responses.CStoreResponse.fromRequest(request);
+      r.setStatus(constants.Status.Success);
+      callback(r);
+    }
+    override associationReleaseRequested(): void {
+      this.sendAssociationReleaseResponse();
+    }
+  }
+  const port = await freePort();
+  const server = new Server(AcceptAll as unknown as typeof Scp);
+  server.listen(port);
+  await new Promise((r) => setTimeout(r, 200));
+  return { port, close: () => server.close() };
+}
+
+(async () => {
+  const work = tempDir('hisbridge-bench-store-');
+  console.log(`load average at start: ${loadAverage()}`);
+  const ct = writeImages(path.join(work, 'ct'), ctCount, 'ct');
+  const small = writeImages(path.join(work, 'small'), smallCount, 'small');
+  console.log(`generated ${ctCount} CT instances (${(ct.bytes / 1e6).toFixed(1)} MB) and ${smallCount} small ones (${(small.bytes / 1e3).toFixed(0)} kB)`);
+  const ctRows: Row[] = [];
+  const smallRows: Row[] = [];
+
+  // (1) the engine: store fsync'ed per commit (default), then synchronous=NORMAL (WAL, no fsync per
+  // commit: durable against a process crash, not a power cut; the class Orthanc and storescp are in).
+  for (const synchronous of ['full', 'normal'] as const) {
+    const engine = await startEngineWithDicom({ storage: { thumbnails: false }, reconciliation: { quietPeriodSeconds: 3600 } }, synchronous);
+    const label = `hisbridge engine (store synchronous=${synchronous.toUpperCase()})`;
+    ctRows.push(await storescu(label, engine.port, 'HISBRIDGE', ct.dir, ct.bytes, ctCount));
+    smallRows.push(await storescu(label, engine.port, 'HISBRIDGE', small.dir, small.bytes, smallCount));
+    const stored = engine.node.counters.instancesStored;
+    await engine.stop();
+    if (stored !== ctCount + smallCount) throw new Error(`the engine stored ${stored} instances, expected ${ctCount + smallCount}`);
+  }
+
+  // (2) Orthanc (the real PACS)
+  const haveOrthanc = commandExists('Orthanc') || fs.existsSync(orthancBinary());
+  if (haveOrthanc) {
+    const orthanc = await startOrthanc();
+    ctRows.push(await storescu('Orthanc 1.10 (SQLite index, files)', orthanc.dicomPort, orthanc.aeTitle, ct.dir, ct.bytes, ctCount));
+    smallRows.push(await storescu('Orthanc 1.10 (SQLite index, files)', orthanc.dicomPort, orthanc.aeTitle, small.dir, small.bytes, smallCount));
+    await orthanc.stop();
+  } else console.log('Orthanc not installed: skipped');
+
+  // (3) DCMTK storescp writing files (reference)
+  if (commandExists('storescp')) {
+    for (const [rows, set, count, name] of [
+      [ctRows, ct, ctCount, 'ct'],
+      [smallRows, small, smallCount, 'small'],
+    ] as const) {
+      const out = path.join(work, `storescp-${name}`);
+      fs.mkdirSync(out);
+      const port = await freePort();
+      const scp = startProcess('storescp', ['-od', out, String(port)]);
+      await new Promise((r) => setTimeout(r, 300));
+      rows.push(await storescu('DCMTK storescp (files)', port, 'ANY', set.dir, set.bytes, count));
+      await stopProcess(scp);
+    }
+  }
+
+  // (4) stock dcmjs-dimse (no file writes), small instances only
+  const stock = await stockDimse();
+  smallRows.push(await storescu('stock dcmjs-dimse 0.3.3 Server (no writes)', stock.port, 'ANY', small.dir, small.bytes, smallCount));
+  stock.close();
+
+  console.log(`\n(a) ${ctCount} CT-like instances (512×512, 16-bit), storescu on one association\n`);
+  console.log(table(ctRows));
+  const orthancCt = ctRows.find((r) => r.target.startsWith('Orthanc'));
+  if (orthancCt) for (const r of ctRows.slice(0, 2)) console.log(`ratio ${r.target} / Orthanc: ${(r['instances/s'] / orthancCt['instances/s']).toFixed(2)} (target ≥ 1.0)`);
+  console.log(`\n(b) ${smallCount} small instances (8×8 secondary capture), storescu on one association\n`);
+  console.log(table(smallRows));
+  const orthancSmall = smallRows.find((r) => r.target.startsWith('Orthanc'));
+  if (orthancSmall) for (const r of smallRows.slice(0, 2)) console.log(`ratio ${r.target} / Orthanc: ${(r['instances/s'] / orthancSmall['instances/s']).toFixed(2)}; engine target ≥ 1,000/s`);
+  console.log(`\nload average at end: ${loadAverage()}`);
+  fs.rmSync(work, { recursive: true, force: true });
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
