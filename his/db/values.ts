@@ -26,7 +26,17 @@ export function dbDateTimeToIso(value: unknown): string | undefined {
 }
 
 /** Canonical date-time (any offset) → hospital wall clock `YYYY-MM-DD HH:mm:ss.fff` for the database. */
+let lastIso: string | undefined;
+let lastDb = '';
 export function isoToDbDateTime(iso: string): string {
+  // Results of one message usually share one time stamp: remember the last conversion.
+  if (iso === lastIso) return lastDb;
+  lastDb = convertIso(iso);
+  lastIso = iso;
+  return lastDb;
+}
+
+function convertIso(iso: string): string {
   const instant = parseDateTime(iso);
   const p = hospitalParts(instant);
   return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}.${pad(instant.getUTCMilliseconds(), 3)}`;
