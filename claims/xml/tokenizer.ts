@@ -152,7 +152,8 @@ export class XmlTokenizer {
         if (gt < 0) {
           if (!this.waitFor(start, final, 'end tag')) break;
         }
-        const name = localName(buf.slice(start + 2, gt).trim());
+        const raw = buf.slice(start + 2, gt);
+        const name = plainName.test(raw) ? raw : localName(raw.trim());
         const open = this.stack.pop();
         if (open === undefined) this.fail(`end tag </${name}> without a start tag`, start);
         if (open !== name) this.fail(`end tag </${name}> does not match <${open}>`, start);
@@ -210,6 +211,16 @@ export class XmlTokenizer {
         if (buf.startsWith('<!ENTITY', start)) this.fail('entity declarations are not allowed', start);
         this.fail(`unexpected markup "${buf.slice(start, start + 12)}"`, start);
       }
+      // Fast path for the common tag: a plain name straight followed by '>' or '/>'.
+      let i = start + 1;
+      while (i < len && isPlainNameChar(buf.charCodeAt(i))) i++;
+      if (i > start + 1 && i < len) {
+        const ch = buf.charCodeAt(i);
+        if (ch === 62 /* > */ || (ch === 47 && i + 1 < len && buf.charCodeAt(i + 1) === 62)) {
+          this.simpleStartTag(start, buf.slice(start + 1, i), ch === 47, ch === 47 ? i + 2 : i + 1);
+          continue;
+        }
+      }
       // Start tag: scan honouring quoted attribute values (which may contain '>').
       const tagEnd = this.findTagEnd(start + 1);
       if (tagEnd < 0) {
@@ -261,6 +272,21 @@ export class XmlTokenizer {
       if (this.stack.length === 0) this.rootClosed = true;
       this.events.close(name);
     } else this.stack.push(name);
+  }
+
+  private simpleStartTag(start: number, qname: string, selfClosing: boolean, next: number): void {
+    const first = qname.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || first === 45 || first === 46) this.fail(`"${qname}" is not a valid element name`, start);
+    if (this.rootClosed) this.fail(`element <${qname}> after the end of the root element`, start);
+    if (this.stack.length >= this.maxDepth) this.fail(`elements nested deeper than ${this.maxDepth}`, start);
+    this.rootSeen = true;
+    this.sawAnything = true;
+    this.consume(next);
+    this.events.open(qname, undefined, this.line);
+    if (selfClosing) {
+      if (this.stack.length === 0) this.rootClosed = true;
+      this.events.close(qname);
+    } else this.stack.push(qname);
   }
 
   private parseAttributes(text: string, at: number): Record<string, string> | undefined {
@@ -321,6 +347,13 @@ export class XmlTokenizer {
     const code = text.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0');
     this.fail(`character U+${code} is not allowed in XML 1.0`, at + i);
   }
+}
+
+const plainName = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** ASCII letters, digits, '_', '-', '.': names without a prefix (all BHYT element names). */
+function isPlainNameChar(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46;
 }
 
 function localName(qname: string): string {
