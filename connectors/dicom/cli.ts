@@ -8,6 +8,8 @@ import { decodeNaturalized } from './dataset/naturalize';
 import { echo, findWorklist, storeFiles, worklistIdentifier, type Peer } from './scu';
 import { statusHex } from './dimse/uids';
 import { textValue } from './worklist/matching';
+import { startCommitmentReportListener } from './commitment/report-listener';
+import type { DicomListener } from './dimse/server';
 
 function peerFrom(flags: Record<string, string | true>): Peer {
   const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
@@ -131,27 +133,44 @@ async function expandFiles(inputs: string[]): Promise<string[]> {
 }
 
 const store: CliCommand = {
-  usage: 'store <file|dir>... --host H --port P [--aet A] [--called-aet C]   C-STORE Part 10 files on one association',
+  usage: 'store <file|dir>... --host H --port P [--aet A] [--called-aet C] [--commit [--listen-port L [--listen-host IP]] [--commit-timeout MS]]   C-STORE Part 10 files on one association, optionally request Storage Commitment',
   async run(args) {
     const { positionals, flags } = parseArgs(args);
     if (positionals.length === 0) {
       process.stderr.write('usage: hisbridge dicom store <file|dir>... --host H --port P\n');
       return 2;
     }
+    let listener: DicomListener | undefined;
     try {
       const files = await expandFiles(positionals);
+      const peer = peerFrom(flags);
       const started = Date.now();
       let failed = 0;
-      const results = await storeFiles(peerFrom(flags), files, (r) => {
-        const ok = r.status === 0 || (r.status & 0xf000) === 0xb000;
-        if (!ok) failed++;
-        process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${statusHex(Math.max(0, r.status))} ${r.file}${r.errorComment ? ` (${r.errorComment})` : ''}\n`);
+      if (flags.commit && flags['listen-port']) {
+        // The PACS may send the commitment report on a new association to us.
+        listener = await startCommitmentReportListener({ host: typeof flags['listen-host'] === 'string' ? flags['listen-host'] : '0.0.0.0', port: Number(flags['listen-port']), aeTitle: peer.callingAeTitle });
+      }
+      const results = await storeFiles(peer, files, {
+        onResult: (r) => {
+          const ok = r.status === 0 || (r.status & 0xf000) === 0xb000;
+          if (!ok) failed++;
+          process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${statusHex(Math.max(0, r.status))} ${r.file}${r.errorComment ? ` (${r.errorComment})` : ''}\n`);
+        },
+        commit: flags.commit ? { timeoutMs: Number(flags['commit-timeout'] ?? 60_000) } : undefined,
       });
       process.stderr.write(`${results.length - failed}/${results.length} stored in ${Date.now() - started} ms\n`);
+      if (results.commitment) {
+        const c = results.commitment;
+        process.stdout.write(`storage commitment ${c.transactionUid}: ${c.committed.length} committed, ${c.failed.length} failed\n`);
+        for (const f of c.failed) process.stdout.write(`  not committed: ${f.sopInstanceUid} (failure reason ${statusHex(f.reason)})\n`);
+        if (c.failed.length > 0) failed++;
+      }
       return failed > 0 ? 1 : 0;
     } catch (err) {
       process.stderr.write(`C-STORE failed: ${(err as Error).message}\n`);
       return 1;
+    } finally {
+      await listener?.close(0);
     }
   },
 };

@@ -5,6 +5,7 @@ import { CommandField, SopClass, Status, TransferSyntax, statusHex } from './dim
 import { readPart10FileLayout } from './dataset/part10';
 import { decodeNaturalized } from './dataset/naturalize';
 import type { Naturalized } from './worklist/matching';
+import { requestCommitment, type CommitmentResult } from './commitment/commitment';
 
 export interface Peer {
   host: string;
@@ -109,14 +110,24 @@ export interface StoreResult {
   errorComment?: string;
 }
 
+export interface StoreOptions {
+  onResult?: (result: StoreResult) => void;
+  /** After storing, request Storage Commitment for what was stored and wait for the report. */
+  commit?: { timeoutMs: number };
+}
+
 /** C-STORE of Part 10 files on one association (contexts negotiated for every class/syntax present). */
-export async function storeFiles(peer: Peer, files: string[], onResult?: (result: StoreResult) => void): Promise<StoreResult[]> {
+export async function storeFiles(peer: Peer, files: string[], onResultOrOptions?: ((result: StoreResult) => void) | StoreOptions): Promise<StoreResult[] & { commitment?: CommitmentResult }> {
+  const options: StoreOptions = typeof onResultOrOptions === 'function' ? { onResult: onResultOrOptions } : (onResultOrOptions ?? {});
+  const onResult = options.onResult;
   const layouts = await Promise.all(files.map(async (file) => ({ file, ...(await readPart10FileLayout(file)) })));
   const pairs = new Map<string, { abstractSyntax: string; transferSyntaxes: string[] }>();
   for (const l of layouts) pairs.set(`${l.meta.sopClassUid}|${l.meta.transferSyntax}`, { abstractSyntax: l.meta.sopClassUid, transferSyntaxes: [l.meta.transferSyntax] });
   if (pairs.size > 128) throw new Error(`${pairs.size} SOP class / transfer syntax combinations: at most 128 fit in one association`);
-  const association = await connect(peer, [...pairs.values()]);
-  const results: StoreResult[] = [];
+  const contexts = [...pairs.values()];
+  if (options.commit) contexts.push({ abstractSyntax: SopClass.StorageCommitmentPushModel, transferSyntaxes: native });
+  const association = await connect(peer, contexts);
+  const results: StoreResult[] & { commitment?: CommitmentResult } = [];
   try {
     for (const l of layouts) {
       const context = association.findContext(l.meta.sopClassUid, l.meta.transferSyntax);
@@ -134,6 +145,10 @@ export async function storeFiles(peer: Peer, files: string[], onResult?: (result
       }
       results.push(result);
       onResult?.(result);
+    }
+    if (options.commit) {
+      const stored = layouts.filter((l, i) => results[i].status === Status.Success || (results[i].status & 0xf000) === 0xb000);
+      results.commitment = await requestCommitment(association, stored.map((l) => ({ sopClassUid: l.meta.sopClassUid, sopInstanceUid: l.meta.sopInstanceUid })), options.commit.timeoutMs);
     }
   } finally {
     await association.release().catch(() => undefined);

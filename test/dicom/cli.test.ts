@@ -93,6 +93,10 @@ describe('dicom: CLI and simulator verbs', function () {
     assert.match(stored.stderr, /3\/3 stored/);
     for (const s of study) assert.ok(t.node.index.instance(s.sopInstanceUid));
 
+    const committed = await capture(() => dicomCli.commands.store.run([path.join(work, 'cli-store'), ...peer(t.port), '--commit', '--commit-timeout', '10000']));
+    assert.equal(committed.code, 0, committed.stderr);
+    assert.match(committed.stdout, /storage commitment [0-9.]+: 3 committed, 0 failed/);
+
     const refused = await capture(() => dicomCli.commands.echo.run(['--host', '127.0.0.1', '--port', String(t.port), '--aet', 'NOBODY']));
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /association rejected: permanent, service user: calling AE title not recognized/);
