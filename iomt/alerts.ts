@@ -128,6 +128,8 @@ function fromRow(r: AlertRow): IomtAlert {
 
 export class AlertManager {
   private readonly active = new Map<string, Active>();
+  /** Active alert count per device, so the readings path can skip alert lookups for healthy devices. */
+  private readonly activeDevices = new Map<string, number>();
   private readonly sinkQueues = new Map<string, Promise<void>>();
   readonly listeners: Array<(event: AlertEvent, alert: IomtAlert) => void> = [];
 
@@ -139,7 +141,19 @@ export class AlertManager {
     for (const r of db.prepare("SELECT * FROM alerts WHERE status != 'resolved'").all() as AlertRow[]) {
       const alert = fromRow(r);
       this.active.set(r.key, { alert, rank: SEVERITY_RANK[alert.severity], dirty: false });
+      this.track(alert, 1);
     }
+  }
+
+  hasActiveForDevice(deviceId: string): boolean {
+    return this.activeDevices.has(deviceId);
+  }
+
+  private track(alert: IomtAlert, delta: 1 | -1): void {
+    if (!alert.deviceId) return;
+    const n = (this.activeDevices.get(alert.deviceId) ?? 0) + delta;
+    if (n > 0) this.activeDevices.set(alert.deviceId, n);
+    else this.activeDevices.delete(alert.deviceId);
   }
 
   activeAlert(key: string): IomtAlert | undefined {
@@ -175,6 +189,7 @@ export class AlertManager {
         );
       const alert = fromRow((this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(Number(info.lastInsertRowid)) as AlertRow));
       this.active.set(spec.key, { alert, rank, dirty: false });
+      this.track(alert, 1);
       this.dispatch('raised', alert);
       return 'raised';
     }
@@ -209,6 +224,7 @@ export class AlertManager {
     a.updatedAt = a.resolvedAt;
     this.db.prepare("UPDATE alerts SET status='resolved', resolved_at=?, resolved_reason=?, updated_at=?, occurrences=? WHERE id=?").run(now, reason, now, a.occurrences, a.id);
     this.active.delete(key);
+    this.track(a, -1);
     this.dispatch('resolved', a);
     return a;
   }

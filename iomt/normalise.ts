@@ -85,7 +85,7 @@ export function normaliseDeviceMessage(message: DeviceMessage, options: Normalis
     deviceId: message.deviceId,
     messageId,
     patientId: message.patientId,
-    time: new Date(time).toISOString(),
+    time: isoOf(time),
     observations,
     rejected,
   };

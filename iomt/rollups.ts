@@ -41,7 +41,10 @@ function merge(into: Aggregate, t: number, v: number): void {
 }
 
 export class Rollups {
-  private readonly open = new Map<string, Aggregate>();
+  /** Open minutes: visit → sign → bucket start → aggregate (nested maps: no key strings per reading). */
+  private readonly open = new Map<string, Map<VitalSign, Map<number, Aggregate>>>();
+  /** Values of the transaction in progress, applied to `open` only once it committed. */
+  private pending: Array<string | number> = [];
   private watermark: number;
   private readonly upsert;
 
@@ -84,40 +87,64 @@ export class Rollups {
   }
 
   /**
-   * Called inside the readings transaction for each stored numeric value. Returns a function to run after
-   * the commit (in-memory minutes must not count a reading whose transaction rolled back).
+   * Called inside the readings transaction for each stored numeric value. A minute already merged into
+   * the table is updated in the same transaction; otherwise the value waits for `commitPending`.
    */
-  addInTransaction(visitId: string, sign: VitalSign, t: number, v: number, afterCommit: Array<() => void>): void {
+  addInTransaction(visitId: string, sign: VitalSign, t: number, v: number): void {
     const bucket = Math.floor(t / MINUTE) * MINUTE;
     if (bucket < this.watermark) {
       this.upsert.run(visitId, sign, bucket, 1, v, v, v, t, v);
       return;
     }
-    afterCommit.push(() => {
-      const key = visitId + KEY_SEP + sign + KEY_SEP + bucket;
-      const a = this.open.get(key);
+    this.pending.push(visitId, sign, t, v);
+  }
+
+  /** The transaction committed: its values join the open minutes. */
+  commitPending(): void {
+    const p = this.pending;
+    for (let i = 0; i < p.length; i += 4) {
+      const visitId = p[i] as string;
+      const sign = p[i + 1] as VitalSign;
+      const t = p[i + 2] as number;
+      const v = p[i + 3] as number;
+      const bucket = Math.floor(t / MINUTE) * MINUTE;
+      let bySign = this.open.get(visitId);
+      if (!bySign) this.open.set(visitId, (bySign = new Map()));
+      let byBucket = bySign.get(sign);
+      if (!byBucket) bySign.set(sign, (byBucket = new Map()));
+      const a = byBucket.get(bucket);
       if (a) merge(a, t, v);
-      else this.open.set(key, { n: 1, sum: v, min: v, max: v, lastT: t, last: v });
-    });
+      else byBucket.set(bucket, { n: 1, sum: v, min: v, max: v, lastT: t, last: v });
+    }
+    this.pending = [];
+  }
+
+  /** The transaction rolled back: forget its values. */
+  discardPending(): void {
+    this.pending = [];
   }
 
   /** Merges finished minutes into the table and advances the watermark. */
   tick(now = Date.now()): void {
     const next = Math.max(this.watermark, Math.floor(now / MINUTE) * MINUTE - MINUTE);
     if (next === this.watermark && this.open.size === 0) return;
-    const done: Array<[string, Aggregate]> = [];
-    for (const entry of this.open) {
-      const bucket = Number(entry[0].slice(entry[0].lastIndexOf(KEY_SEP) + 1));
-      if (bucket < next) done.push(entry);
+    const done: Array<[string, VitalSign, number, Aggregate]> = [];
+    for (const [visit, bySign] of this.open) {
+      for (const [sign, byBucket] of bySign) {
+        for (const [bucket, a] of byBucket) if (bucket < next) done.push([visit, sign, bucket, a]);
+      }
     }
     this.db.transaction(() => {
-      for (const [key, a] of done) {
-        const [visit, sign, bucket] = key.split(KEY_SEP);
-        this.upsert.run(visit, sign, Number(bucket), a.n, a.sum, a.min, a.max, a.lastT, a.last);
-      }
+      for (const [visit, sign, bucket, a] of done) this.upsert.run(visit, sign, bucket, a.n, a.sum, a.min, a.max, a.lastT, a.last);
       setMeta(this.db, 'rollup_watermark', String(next));
     })();
-    for (const [key] of done) this.open.delete(key);
+    for (const [visit, sign, bucket] of done) {
+      const bySign = this.open.get(visit)!;
+      const byBucket = bySign.get(sign)!;
+      byBucket.delete(bucket);
+      if (byBucket.size === 0) bySign.delete(sign);
+      if (bySign.size === 0) this.open.delete(visit);
+    }
     this.watermark = next;
   }
 
@@ -146,11 +173,9 @@ export class Rollups {
       .prepare('SELECT bucket, n, sum, min, max, last_t AS lastT, last FROM rollups_1m WHERE visit_id = ? AND sign = ? AND bucket >= ? AND bucket < ? ORDER BY bucket')
       .all(visitId, sign, Math.floor(from / MINUTE) * MINUTE, to) as Array<Aggregate & { bucket: number }>;
     for (const r of rows) add(r.bucket, r);
-    const prefix = visitId + KEY_SEP + sign + KEY_SEP;
-    for (const [key, a] of this.open) {
-      if (!key.startsWith(prefix)) continue;
-      const bucket = Number(key.slice(prefix.length));
-      if (bucket >= Math.floor(from / MINUTE) * MINUTE && bucket < to) add(bucket, a);
+    const fromBucket = Math.floor(from / MINUTE) * MINUTE;
+    for (const [bucket, a] of this.open.get(visitId)?.get(sign) ?? []) {
+      if (bucket >= fromBucket && bucket < to) add(bucket, a);
     }
     return [...buckets.entries()]
       .sort((a, b) => a[0] - b[0])

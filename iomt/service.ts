@@ -4,7 +4,7 @@
 // batched: many messages share one transaction. A (device, message id) is processed once, ever.
 import path from 'node:path';
 import type { Logger } from 'winston';
-import { compileTopicTemplate, matchTopic, type TopicTemplate } from '../connectors/mqtt/topics';
+import { CachedTopicMatcher, compileTopicTemplate } from '../connectors/mqtt/topics';
 import { readDevicePayload } from './adapters';
 import './adapters/hl7'; // enables HL7 v2 ORU (IHE PCD-01) payloads
 import { AlertManager, consoleAlertSink, type AlertSink, type AlertSeverity } from './alerts';
@@ -46,7 +46,7 @@ export interface PayloadReceipt {
 }
 
 type Pending =
-  | { kind: 'message'; message: NormalisedMessage; receipt: ReceiptInfo; resolve: (o: IngestOutcome) => void; reject: (e: Error) => void }
+  | { kind: 'message'; message: NormalisedMessage; receipt: ReceiptInfo; direct?: { visitId: string; patientId: string }; resolve: (o: IngestOutcome) => void; reject: (e: Error) => void }
   | {
       kind: 'quarantine';
       receipt: ReceiptInfo;
@@ -70,6 +70,30 @@ interface VisitNews2State {
 
 const PAYLOAD_SAMPLE_BYTES = 4096;
 
+interface MessageEffects {
+  kind: 'message';
+  message: NormalisedMessage;
+  receipt: ReceiptInfo;
+  receivedAt: number;
+  touchDevice: boolean;
+  stored: Array<{ binding: Binding; obs: VitalObservation[] }>;
+  readings: number;
+  unassigned: number;
+  lastReason: string;
+}
+type Effects = MessageEffects | { kind: 'quarantine'; deviceId: string; receipt: ReceiptInfo; reason: string };
+
+const SIGN_ORDER = Object.keys(SIGN_COLUMNS) as VitalSign[];
+const SIGN_INDEX = Object.fromEntries(SIGN_ORDER.map((s, i) => [s, i])) as Record<VitalSign, number>;
+const NUMERIC_KIND = Object.fromEntries(SIGN_ORDER.map((s) => [s, VITALS[s].kind === 'quantity'])) as Record<VitalSign, boolean>;
+
+/** Column values of a readings row in SIGN_COLUMNS order (oxygen as 0/1). */
+function columnValues(obs: VitalObservation[]): Array<number | string | null> {
+  const out: Array<number | string | null> = new Array(SIGN_ORDER.length).fill(null);
+  for (const o of obs) out[SIGN_INDEX[o.sign]] = typeof o.value === 'boolean' ? (o.value ? 1 : 0) : o.value;
+  return out;
+}
+
 const RISK_SEVERITY: Record<News2Risk, AlertSeverity> = { low: 'info', 'low-medium': 'warning', medium: 'urgent', high: 'emergency' };
 
 export class IomtService {
@@ -81,7 +105,7 @@ export class IomtService {
   private readonly rollups: Rollups;
   private readonly limiter: RateLimiter;
   private readonly quarantineLimiter: RateLimiter;
-  private readonly topic: TopicTemplate;
+  private readonly topic: CachedTopicMatcher;
   private readonly now: () => number;
   private readonly log?: Logger;
   private queue: Pending[] = [];
@@ -98,7 +122,7 @@ export class IomtService {
     this.config = iomtConfigSchema.parse(options.config ?? {});
     this.now = options.now ?? Date.now;
     this.log = options.log;
-    this.topic = compileTopicTemplate(this.config.topicTemplate);
+    this.topic = new CachedTopicMatcher(compileTopicTemplate(this.config.topicTemplate));
     this.db = openIomtDatabase(this.config.dbFile ?? path.join(options.dataDir, 'iomt', 'iomt.sqlite'), { synchronous: this.config.synchronous });
     this.registry = new DeviceRegistry(this.db);
     const sinks = [...(options.log ? [consoleAlertSink(options.log)] : []), ...(options.sinks ?? [])];
@@ -237,8 +261,8 @@ export class IomtService {
     return info;
   }
 
-  private topicParams(topic: string): Record<string, string> | undefined {
-    return matchTopic(this.topic, topic);
+  private topicParams(topic: string): Readonly<Record<string, string>> | undefined {
+    return this.topic.match(topic);
   }
 
   private quarantine(info: ReceiptInfo, errorKind: string, reason: string, payload: Buffer, deviceId?: string, messageId?: string, size?: number): Promise<IngestOutcome> {
@@ -254,9 +278,7 @@ export class IomtService {
 
   private enqueueMessage(message: NormalisedMessage, receipt: ReceiptInfo, direct?: { visitId: string; patientId: string }): Promise<IngestOutcome> {
     return new Promise((resolve, reject) => {
-      const item: Pending = { kind: 'message', message, receipt, resolve, reject };
-      if (direct) (item as Pending & { direct?: typeof direct }).direct = direct;
-      this.push(item);
+      this.push({ kind: 'message', message, receipt, direct, resolve, reject });
     });
   }
 
@@ -282,39 +304,86 @@ export class IomtService {
     if (this.queue.length === 0) return;
     const items = this.queue;
     this.queue = [];
-    const afterCommit: Array<() => void> = [];
-    const touched = new Map<string, Binding>();
-    const outcomes: IngestOutcome[] = [];
+    const outcomes: IngestOutcome[] = new Array(items.length);
+    const effects: Array<Effects | undefined> = new Array(items.length);
     try {
       this.db.transaction(() => {
-        for (const item of items) outcomes.push(this.write(item, afterCommit, touched));
+        for (let i = 0; i < items.length; i++) outcomes[i] = this.write(items[i], effects, i);
       })();
     } catch (err) {
+      this.rollups.discardPending();
       this.log?.error(`iomt: writing a batch of ${items.length} failed: ${(err as Error).message}`);
       for (const item of items) item.reject(err as Error);
       return;
     }
     this.counters.batches++;
-    for (const fn of afterCommit) fn();
-    items.forEach((item, i) => item.resolve(outcomes[i]));
-    // Clinical evaluation after the commit: a crash here loses no reading, and the state is rebuilt at start.
-    for (const [visitId, binding] of touched) this.safely('NEWS2', () => this.evaluateVisit(visitId, binding));
+    this.rollups.commitPending();
+    const touched = new Map<string, Binding>();
+    for (const e of effects) {
+      if (!e) continue;
+      try {
+        this.afterCommit(e, touched);
+      } catch (err) {
+        this.log?.error(`iomt post-commit failed: ${(err as Error).message}`);
+      }
+    }
+    for (let i = 0; i < items.length; i++) items[i].resolve(outcomes[i]);
+    // Clinical evaluation after the commit (a crash here loses no reading; the state is rebuilt at start),
+    // in one transaction so the scores and alert changes of a whole batch cost one fsync.
+    if (touched.size > 0) {
+      this.safely('NEWS2', () =>
+        this.db.transaction(() => {
+          for (const [visitId, binding] of touched) this.safely('NEWS2', () => this.evaluateVisit(visitId, binding));
+        })(),
+      );
+    }
   }
 
-  private write(item: Pending, afterCommit: Array<() => void>, touched: Map<string, Binding>): IngestOutcome {
+  /** In-memory consequences of a committed item: NEWS2 state, last-seen, technical alerts. */
+  private afterCommit(e: Effects, touched: Map<string, Binding>): void {
+    if (e.kind === 'quarantine') {
+      this.raiseTechnical(`invalid:${e.deviceId}`, 'invalid-payload', e.deviceId, e.receipt, `device ${e.deviceId} sent a payload that was quarantined: ${e.reason}`);
+      return;
+    }
+    const m = e.message;
+    const deviceId = m.deviceId;
+    if (e.touchDevice) this.registry.touch(deviceId, e.receivedAt, e.receipt.topic);
+    for (const s of e.stored) {
+      for (const o of s.obs) this.news2.update(s.binding.visitId, o.sign, o.value, o.t);
+      touched.set(s.binding.visitId, s.binding);
+    }
+    for (const rej of m.rejected) {
+      if ((rej.kind === 'implausible' || rej.kind === 'unit') && rej.sign) this.raiseTechnical(`implausible:${deviceId}:${rej.sign}`, 'implausible-value', deviceId, e.receipt, `device ${deviceId}: ${rej.reason}`);
+    }
+    // Data flowing again clears the device's technical alerts (looked up only when it has any).
+    if (this.alerts.hasActiveForDevice(deviceId)) {
+      this.alerts.resolve(`silent:${deviceId}`, 'device is sending again', e.receivedAt);
+      this.alerts.resolve(`invalid:${deviceId}`, 'device sent a readable message', e.receivedAt);
+      for (const o of m.observations) this.alerts.resolve(`implausible:${deviceId}:${o.sign}`, 'plausible value received', e.receivedAt);
+      if (e.readings > 0) this.alerts.resolve(`unassigned:${deviceId}`, 'readings are assigned to a visit again', e.receivedAt);
+    }
+    if (e.unassigned > 0 && e.readings === 0) {
+      const r = e.receipt;
+      this.alerts.raise(
+        { key: `unassigned:${deviceId}`, category: 'technical', kind: 'unassigned-data', severity: 'info', deviceId, site: r.site, ward: r.ward, bed: r.bed, message: `readings from device ${deviceId} are held unassigned: ${e.lastReason}` },
+        e.receivedAt,
+      );
+    }
+  }
+
+  private write(item: Pending, effects: Array<Effects | undefined>, index: number): IngestOutcome {
     const r = item.receipt;
     const receivedAt = r.receivedAt.getTime();
     if (item.kind === 'quarantine') {
       const info = this.stmts.quarantine.run(receivedAt, item.deviceId ?? null, item.messageId ?? null, r.topic ?? null, item.errorKind, item.reason, item.payload.subarray(0, PAYLOAD_SAMPLE_BYTES), item.size, 1);
       this.counters.quarantined++;
-      const deviceId = item.deviceId;
-      if (deviceId) afterCommit.push(() => this.raiseTechnical(`invalid:${deviceId}`, 'invalid-payload', deviceId, r, `device ${deviceId} sent a payload that was quarantined: ${item.reason}`));
+      if (item.deviceId) effects[index] = { kind: 'quarantine', deviceId: item.deviceId, receipt: r, reason: item.reason };
       return { status: 'quarantined', deviceId: item.deviceId, messageId: item.messageId, reason: item.reason, quarantineId: Number(info.lastInsertRowid) };
     }
 
     const m = item.message;
-    const direct = (item as Pending & { direct?: { visitId: string; patientId: string } }).direct;
-    const msgTime = Date.parse(m.time);
+    const direct = item.direct;
+    const msgTime = m.observations.length ? m.observations[0].t : Date.parse(m.time);
     if (this.stmts.seen.run(m.deviceId, m.messageId, msgTime).changes === 0) {
       this.counters.duplicates++;
       return { status: 'duplicate', deviceId: m.deviceId, messageId: m.messageId };
@@ -322,74 +391,59 @@ export class IomtService {
 
     let device: Device | undefined = direct ? undefined : this.registry.device(m.deviceId);
     if (!direct && !device && this.config.autoDiscover) device = this.registry.discover(m.deviceId, { site: r.site, ward: r.ward, bed: r.bed, topic: r.topic }, receivedAt);
-    if (!direct) afterCommit.push(() => this.registry.touch(m.deviceId, receivedAt, r.topic));
+    const effect: MessageEffects = { kind: 'message', message: m, receipt: r, receivedAt, touchDevice: !direct, stored: [], readings: 0, unassigned: 0, lastReason: '' };
+    effects[index] = effect;
 
     for (const rej of m.rejected) {
       this.stmts.quarantine.run(receivedAt, m.deviceId, m.messageId, r.topic ?? null, rej.kind, rej.reason, Buffer.from(JSON.stringify({ code: rej.code, value: rej.value, unit: rej.unit })), null, 1);
       this.counters.rejectedMeasurements++;
-      if ((rej.kind === 'implausible' || rej.kind === 'unit') && rej.sign) {
-        afterCommit.push(() => this.raiseTechnical(`implausible:${m.deviceId}:${rej.sign}`, 'implausible-value', m.deviceId, r, `device ${m.deviceId}: ${rej.reason}`));
-      }
     }
     if (m.observations.length === 0) {
       return { status: 'unassigned', deviceId: m.deviceId, messageId: m.messageId, reason: 'no measurement was accepted', unassigned: 0, rejected: m.rejected };
     }
 
-    // One row per distinct measurement time in the message.
-    const groups = new Map<number, VitalObservation[]>();
-    for (const o of m.observations) {
-      const g = groups.get(o.t);
-      if (g) g.push(o);
-      else groups.set(o.t, [o]);
+    // One row per distinct measurement time in the message (nearly always one).
+    const first = m.observations[0].t;
+    let groups: Array<[number, VitalObservation[]]>;
+    if (m.observations.every((o) => o.t === first)) groups = [[first, m.observations]];
+    else {
+      const byTime = new Map<number, VitalObservation[]>();
+      for (const o of m.observations) {
+        const g = byTime.get(o.t);
+        if (g) g.push(o);
+        else byTime.set(o.t, [o]);
+      }
+      groups = [...byTime];
     }
-    const visitIds = new Set<string>();
-    let readings = 0;
-    let unassigned = 0;
-    let lastReason = '';
+    let visitIds: string[] | undefined;
     for (const [t, obs] of groups) {
-      const values = this.columnValues(obs);
+      const values = columnValues(obs);
       let binding: Binding | undefined;
       let reason: string | undefined;
       if (direct) {
         binding = { id: 0, deviceId: 'manual', visitId: direct.visitId, patientId: direct.patientId, source: 'console', startedAt: t };
       } else {
-        ({ binding, reason } = this.resolveBinding(m, device, r, t));
+        const resolved = this.resolveBinding(m, device, r, t);
+        binding = resolved.binding;
+        reason = resolved.reason;
       }
       if (binding) {
         this.stmts.reading.run(binding.visitId, binding.patientId, binding.id || null, m.deviceId, m.messageId, t, receivedAt, ...values);
-        readings++;
-        visitIds.add(binding.visitId);
-        const b = binding;
-        for (const o of obs) {
-          if (typeof o.value === 'number' && VITALS[o.sign].kind === 'quantity') this.rollups.addInTransaction(b.visitId, o.sign, t, o.value, afterCommit);
-        }
-        afterCommit.push(() => {
-          for (const o of obs) this.news2.update(b.visitId, o.sign, o.value, o.t);
-          touched.set(b.visitId, b);
-        });
+        effect.readings++;
+        if (!visitIds) visitIds = [binding.visitId];
+        else if (!visitIds.includes(binding.visitId)) visitIds.push(binding.visitId);
+        for (const o of obs) if (typeof o.value === 'number' && NUMERIC_KIND[o.sign]) this.rollups.addInTransaction(binding.visitId, o.sign, t, o.value);
+        effect.stored.push({ binding, obs });
       } else {
         this.stmts.unassigned.run(m.deviceId, m.messageId, t, receivedAt, reason!, r.site ?? null, r.ward ?? null, r.bed ?? null, ...values);
-        unassigned++;
-        lastReason = reason!;
+        effect.unassigned++;
+        effect.lastReason = reason!;
       }
     }
-    this.counters.readings += readings;
-    this.counters.unassigned += unassigned;
-    const okSigns = new Set(m.observations.map((o) => o.sign));
-    afterCommit.push(() => {
-      // Data flowing again clears the device's technical alerts.
-      this.alerts.resolve(`silent:${m.deviceId}`, 'device is sending again', receivedAt);
-      this.alerts.resolve(`invalid:${m.deviceId}`, 'device sent a readable message', receivedAt);
-      for (const sign of okSigns) this.alerts.resolve(`implausible:${m.deviceId}:${sign}`, 'plausible value received', receivedAt);
-      if (unassigned > 0 && readings === 0) {
-        this.alerts.raise(
-          { key: `unassigned:${m.deviceId}`, category: 'technical', kind: 'unassigned-data', severity: 'info', deviceId: m.deviceId, site: r.site, ward: r.ward, bed: r.bed, message: `readings from device ${m.deviceId} are held unassigned: ${lastReason}` },
-          receivedAt,
-        );
-      } else if (readings > 0) this.alerts.resolve(`unassigned:${m.deviceId}`, 'readings are assigned to a visit again', receivedAt);
-    });
-    if (readings === 0) return { status: 'unassigned', deviceId: m.deviceId, messageId: m.messageId, reason: lastReason, unassigned, rejected: m.rejected };
-    return { status: 'stored', deviceId: m.deviceId, messageId: m.messageId, visitIds: [...visitIds], readings, unassigned, rejected: m.rejected };
+    this.counters.readings += effect.readings;
+    this.counters.unassigned += effect.unassigned;
+    if (effect.readings === 0) return { status: 'unassigned', deviceId: m.deviceId, messageId: m.messageId, reason: effect.lastReason, unassigned: effect.unassigned, rejected: m.rejected };
+    return { status: 'stored', deviceId: m.deviceId, messageId: m.messageId, visitIds: visitIds!, readings: effect.readings, unassigned: effect.unassigned, rejected: m.rejected };
   }
 
   /** The binding a reading belongs to, or why it has none. Never guesses. */
@@ -406,16 +460,6 @@ export class IomtService {
       return { reason: `device reports patient ${m.patientId} but is bound to visit ${binding.visitId} of patient ${binding.patientId}` };
     }
     return { binding };
-  }
-
-  private columnValues(obs: VitalObservation[]): Array<number | string | null> {
-    const cols = Object.keys(SIGN_COLUMNS) as VitalSign[];
-    const out: Array<number | string | null> = cols.map(() => null);
-    for (const o of obs) {
-      const i = cols.indexOf(o.sign);
-      out[i] = typeof o.value === 'boolean' ? (o.value ? 1 : 0) : o.value;
-    }
-    return out;
   }
 
   // ------------------------------------------------------------------ NEWS2 and alerts
@@ -642,19 +686,24 @@ export class IomtService {
     const rows = this.db
       .prepare(`SELECT * FROM unassigned WHERE device_id = ? AND t >= ? AND t < ? AND assigned_visit_id IS NULL`)
       .all(req.deviceId, req.from, req.to) as Array<Record<string, number | string | null>>;
-    const afterCommit: Array<() => void> = [];
-    this.db.transaction(() => {
+    const copy = this.db.transaction(() => {
       for (const row of rows) {
         this.stmts.reading.run(req.visitId, req.patientId, null, req.deviceId, row.message_id, row.t, row.received_at, ...cols.map((c) => row[c]));
         for (const sign of Object.keys(SIGN_COLUMNS) as VitalSign[]) {
           const v = row[SIGN_COLUMNS[sign]];
-          if (typeof v === 'number' && VITALS[sign].kind === 'quantity') this.rollups.addInTransaction(req.visitId, sign, row.t as number, v, afterCommit);
+          if (typeof v === 'number' && VITALS[sign].kind === 'quantity') this.rollups.addInTransaction(req.visitId, sign, row.t as number, v);
         }
         copied++;
       }
       this.db.prepare('UPDATE unassigned SET assigned_visit_id = ?, assigned_by = ? WHERE device_id = ? AND t >= ? AND t < ? AND assigned_visit_id IS NULL').run(req.visitId, req.by, req.deviceId, req.from, req.to);
-    })();
-    for (const fn of afterCommit) fn();
+    });
+    try {
+      copy();
+    } catch (err) {
+      this.rollups.discardPending();
+      throw err;
+    }
+    this.rollups.commitPending();
     return copied;
   }
 }

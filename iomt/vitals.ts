@@ -189,10 +189,12 @@ export const VITALS: Record<VitalSign, VitalDefinition> = {
 
 export const VITAL_SIGNS = Object.keys(VITALS) as VitalSign[];
 
-/** Every code that names a vital sign, by `system|code`, including the device vocabularies we map. */
-const byCode = new Map<string, VitalSign>();
+/** Every code that names a vital sign, per code system, including the device vocabularies we map. */
+const byCode = new Map<string, Map<string, VitalSign>>();
 function addCode(system: string, code: string, sign: VitalSign): void {
-  byCode.set(`${system}|${code}`, sign);
+  let codes = byCode.get(system);
+  if (!codes) byCode.set(system, (codes = new Map()));
+  codes.set(code, sign);
 }
 for (const def of Object.values(VITALS)) {
   addCode(def.coding.system, def.coding.code, def.sign);
@@ -271,8 +273,8 @@ export const MINDRAY_CODES: Record<string, VitalSign> = {
 
 /** The vital sign a code names, or undefined. `system` may be omitted for LOINC codes and short names. */
 export function vitalForCode(system: string | undefined, code: string): VitalSign | undefined {
-  if (system) return byCode.get(normaliseSystem(system) + '|' + code);
-  return byCode.get(`${LOINC}|${code}`) ?? byCode.get(`${LOCAL}|${code.toLowerCase()}`);
+  if (system) return byCode.get(normaliseSystem(system))?.get(code);
+  return byCode.get(LOINC)!.get(code) ?? byCode.get(LOCAL)!.get(code.toLowerCase());
 }
 
 /** Accepts the spellings of code systems devices use (`LN`, `LOINC`, `MDC`, `SCT`…). */

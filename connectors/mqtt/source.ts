@@ -6,7 +6,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { InboundMessage, ReceiptResult, SourceConnector, SourceContext } from '../../engine/connectors/types';
 import { clientOptions, displayUrl, type MqttSourceConfig } from './config';
-import { compileTopicTemplate, filterMatches, matchTopic, type TopicTemplate } from './topics';
+import { CachedTopicMatcher, compileTopicTemplate, filterMatches } from './topics';
 
 /** mqtt.js internals this source relies on (pinned mqtt 5.16.0; see PubackGate). */
 interface MqttClientInternals {
@@ -74,7 +74,7 @@ export class MqttSource implements SourceConnector {
   private client?: MqttClient;
   private ctx?: SourceContext;
   private gate = new PubackGate();
-  private readonly templates: Array<{ filter: string; template?: TopicTemplate }>;
+  private readonly templates: Array<{ filter: string; template?: CachedTopicMatcher }>;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waitingForRoom: Array<() => void> = [];
@@ -86,8 +86,8 @@ export class MqttSource implements SourceConnector {
   constructor(readonly config: MqttSourceConfig) {
     this.templates = config.topics.map((t) => {
       if (/\{[A-Za-z]/.test(t)) {
-        const template = compileTopicTemplate(t);
-        return { filter: template.filter, template };
+        const compiled = compileTopicTemplate(t);
+        return { filter: compiled.filter, template: new CachedTopicMatcher(compiled) };
       }
       return { filter: t };
     });
@@ -194,12 +194,10 @@ export class MqttSource implements SourceConnector {
     if (packet.retain) origin.retain = 'true';
     const correlation: InboundMessage['correlation'] = {};
     for (const t of this.templates) {
-      if (!filterMatches(t.filter, packet.topic)) continue;
-      const params = t.template ? matchTopic(t.template, packet.topic) : undefined;
-      if (params) {
-        Object.assign(origin, params);
-        if (params.deviceId) correlation.deviceId = params.deviceId;
-      }
+      const params = t.template ? t.template.match(packet.topic) : filterMatches(t.filter, packet.topic) ? {} : undefined;
+      if (!params) continue;
+      Object.assign(origin, params);
+      if (params.deviceId) correlation.deviceId = params.deviceId;
       break;
     }
     const props = packet.properties;

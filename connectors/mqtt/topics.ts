@@ -75,3 +75,26 @@ export function filterMatches(filter: string, topic: string): boolean {
   }
   return f.length === t.length;
 }
+
+/**
+ * matchTopic with a bounded cache: a device publishes on the same topic every time, so the split and
+ * compare run once per device instead of once per message. The returned object is shared: do not modify.
+ */
+export class CachedTopicMatcher {
+  private readonly cache = new Map<string, Readonly<Record<string, string>> | null>();
+
+  constructor(
+    readonly compiled: TopicTemplate,
+    private readonly limit = 50_000,
+  ) {}
+
+  match(topic: string): Readonly<Record<string, string>> | undefined {
+    let hit = this.cache.get(topic);
+    if (hit === undefined) {
+      hit = matchTopic(this.compiled, topic) ?? null;
+      if (this.cache.size >= this.limit) this.cache.clear();
+      this.cache.set(topic, hit);
+    }
+    return hit ?? undefined;
+  }
+}
