@@ -94,7 +94,6 @@ export function emrModule(options: EmrModuleOptions = {}): EmrModule {
             }
             const budget = options.firstStartVisits ?? 400;
             const patients = [...perPatient.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([id]) => id);
-            build.demoPatient = patients[0];
             for (const patientId of patients) {
               if (stopping || build.visitsDone >= budget) break;
               const visits = await hisNow.visitsForPatient(patientId);
@@ -114,6 +113,15 @@ export function emrModule(options: EmrModuleOptions = {}): EmrModule {
                 build.visitsDone++;
               }
             }
+            // The patient to show: the longest trend of one lab test, then the most documents.
+            const richest = store.db
+              .prepare(
+                `SELECT l.patient_id FROM lab_values l JOIN documents d ON d.doc_no = l.doc_no WHERE d.superseded_by IS NULL
+                 GROUP BY l.patient_id, l.code ORDER BY COUNT(*) DESC, (SELECT COUNT(*) FROM documents x WHERE x.patient_id = l.patient_id) DESC, l.patient_id LIMIT 1`,
+              )
+              .pluck()
+              .get() as string | undefined;
+            build.demoPatient = richest ?? patients[0];
             build.state = 'done';
             build.ms = Date.now() - started;
             engine.log.info(`EMR: first start documented ${build.visitsDone} visit(s): ${build.created} signed document(s), ${build.errors.length} refused for missing data, in ${build.ms} ms; richest history: patient ${build.demoPatient}`);
