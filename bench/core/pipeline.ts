@@ -80,7 +80,16 @@ async function drive(receive: (i: number) => Promise<unknown>): Promise<{ second
   return { seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
 }
 
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+let baselineCpu = 0;
+let durableCpu = 0;
+
 async function baseline(): Promise<number> {
+  const cpu = process.cpuUsage();
   const config: ChannelConfig = channelSchema.parse(channel);
   const destination = new RecordingDestination();
   const { seconds } = await drive(async (i) => {
@@ -89,6 +98,7 @@ async function baseline(): Promise<number> {
     for (const d of result.deliveries) await destination.send(d, { idempotencyKey: `${i}.${d.destination}` });
   });
   if (destination.delivered !== TOTAL) throw new Error(`baseline delivered ${destination.delivered}`);
+  baselineCpu = cpuSeconds(cpu);
   return TOTAL / seconds;
 }
 
@@ -97,6 +107,7 @@ async function durable(): Promise<{ stored: number; delivered: number; p50: numb
   const engine = new Engine({ dataDir: dir, registry: new ConnectorRegistry().register(benchConnector), retentionIntervalMs: 0, alertIntervalMs: 0, synchronous: 'full' });
   await engine.start();
   await engine.deployChannel(channel as any);
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const { seconds, latencies } = await drive(async (i) => {
     const result = await sourceContext!.receive({ raw: payload(i), contentType: 'application/hl7-v2' });
@@ -104,6 +115,7 @@ async function durable(): Promise<{ stored: number; delivered: number; p50: numb
   });
   while (recording.delivered < TOTAL) await new Promise((r) => setTimeout(r, 5));
   const deliveredSeconds = (performance.now() - started) / 1000;
+  durableCpu = cpuSeconds(cpu);
   const dbBytes = fs.statSync(path.join(dir, 'store.db')).size;
   await engine.stop();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -125,6 +137,10 @@ async function durable(): Promise<{ stored: number; delivered: number; p50: numb
     baselineNoStoragePerSecond: Math.round(base),
     ratioStoredToBaseline: Math.round((result.stored / base) * 100) / 100,
     ratioDeliveredToBaseline: Math.round((result.delivered / base) * 100) / 100,
+    // Per CPU second of this process: independent of what else the machine is doing.
+    durableDeliveredPerCpuSecond: Math.round(TOTAL / durableCpu),
+    baselinePerCpuSecond: Math.round(TOTAL / baselineCpu),
+    ratioPerCpuSecond: Math.round((baselineCpu / durableCpu) * 100) / 100,
     peakRssMb: Math.round(peakRss / 1048576),
     baselinePeakRssMb: Math.round(baseRss / 1048576),
     storeFileMb: Math.round(result.dbBytes / 1048576),
