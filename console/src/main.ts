@@ -186,5 +186,6 @@ document.addEventListener('keydown', (e) => {
 });
 
 router.start(render);
-if (currentSession()) live.start();
 render();
+// The live stream opens after the first page has sent its own requests, so they go first.
+if (currentSession()) setTimeout(() => live.start(), 0);
