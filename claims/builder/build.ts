@@ -218,7 +218,8 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
       SO_LUONG: text(a.quantity),
       DON_GIA_BV: text(a.unitPrice),
       DON_GIA_BH: text(a.bhytUnitPrice),
-      TT_THAU: supply ? (l.drug?.tender ?? '') : '',
+      // Tender of a supply: a top-level `tender` when the model gains one, else the drug details' field.
+      TT_THAU: supply ? ((l as BillingLine & { tender?: string }).tender ?? l.drug?.tender ?? '') : '',
       TYLE_TT_DV: String(l.serviceRatio ?? 100),
       TYLE_TT_BH: String(l.coverageRatio),
       THANH_TIEN_BV: text(a.hospital),
