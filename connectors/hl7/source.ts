@@ -26,6 +26,13 @@ export const mllpSourceSchema = z.object({
   /** Close connections silent for this long (0 = keep them). */
   idleTimeoutMs: z.number().int().min(0).default(0),
   maxConnections: z.number().int().min(1).default(200),
+  /**
+   * Frames of one connection handed to the engine before the first is acknowledged (for senders that
+   * pipeline). 1 (default): strictly one at a time, so the store keeps wire order. Above 1, ACKs still
+   * leave in wire order and messages of one patient (PID-3) are still stored in order; messages of
+   * different patients may be stored in a different order than sent.
+   */
+  maxInFlightPerConnection: z.number().int().min(1).max(1024).default(1),
   /** Charset of the senders' bytes when it is not (correctly) declared in MSH-18: `windows-1258`, `tcvn3`, `viscii`, `8859/1`… */
   charset: z.string().optional(),
   /** MSH-3/MSH-4 of our ACKs when the message named no receiving application/facility. */
@@ -64,6 +71,9 @@ function printable(sample: Buffer): string {
 
 interface ConnectionState {
   id: string;
+  /** With pipelining: the last receive per patient, and the last one without a patient (a barrier). */
+  lastByPatient: Map<string, Promise<unknown>>;
+  barrier: Promise<unknown>;
   origin: Record<string, string>;
   session: MllpSession;
   counters: { accepted: number; errored: number; rejected: number };
@@ -163,6 +173,8 @@ export class MllpSource implements SourceConnector {
     };
     const state: ConnectionState = {
       id,
+      lastByPatient: new Map(),
+      barrier: Promise.resolve(),
       origin,
       counters: { accepted: 0, errored: 0, rejected: 0 },
       reported: 0,
@@ -171,7 +183,12 @@ export class MllpSource implements SourceConnector {
     let junkLogged = false;
     state.session = new MllpSession(
       socket,
-      { maxMessageBytes: this.config.maxMessageBytes, frameTimeoutMs: this.config.frameTimeoutMs, idleTimeoutMs: this.config.idleTimeoutMs },
+      {
+        maxMessageBytes: this.config.maxMessageBytes,
+        frameTimeoutMs: this.config.frameTimeoutMs,
+        idleTimeoutMs: this.config.idleTimeoutMs,
+        maxInFlight: this.config.maxInFlightPerConnection,
+      },
       {
         onFrame: (payload) => this.onFrame(payload, state),
         onBrokenFrame: (kind, bytes, detail) => this.onBrokenFrame(kind, bytes, detail, state),
@@ -239,6 +256,29 @@ export class MllpSource implements SourceConnector {
     }
   }
 
+  /**
+   * With pipelining, a message waits for the previous message of the same patient (and a message
+   * without a patient id for everything before it), so per-patient store order is the wire order.
+   */
+  private receiveInOrder(message: InboundMessage, state: ConnectionState): Promise<ReceiptResult> {
+    if (this.config.maxInFlightPerConnection === 1) return this.receive(message);
+    const patient = message.correlation?.patientId;
+    const before = patient ? [state.barrier, state.lastByPatient.get(patient)] : [state.barrier, ...state.lastByPatient.values()];
+    const receipt = Promise.all(before).then(() => this.receive(message));
+    const done = receipt.then(
+      () => undefined,
+      () => undefined,
+    );
+    if (patient) {
+      state.lastByPatient.set(patient, done);
+      void done.then(() => state.lastByPatient.get(patient) === done && state.lastByPatient.delete(patient));
+    } else {
+      state.barrier = done;
+      state.lastByPatient.clear();
+    }
+    return receipt;
+  }
+
   private async onFrame(payload: Buffer, state: ConnectionState): Promise<Buffer | undefined> {
     let parsed: Hl7Message | undefined;
     let problem: Hl7Error | undefined;
@@ -262,7 +302,7 @@ export class MllpSource implements SourceConnector {
       inbound.meta!.parseError = problem.message;
       inbound.meta!.error = problem.message;
     }
-    const receipt = await this.receive(inbound);
+    const receipt = await this.receiveInOrder(inbound, state);
     let outcome: Outcome;
     let error: AckError | undefined;
     if (receipt.status === 'unavailable') {
@@ -281,13 +321,13 @@ export class MllpSource implements SourceConnector {
 
   private async onBrokenFrame(kind: BrokenFrameKind, bytes: Buffer, detail: string, state: ConnectionState): Promise<Buffer | undefined> {
     const header = scrapeHeader(bytes);
-    const receipt = await this.receive({
+    const receipt = await this.receiveInOrder({
       raw: bytes,
       contentType: HL7_CONTENT_TYPE,
       origin: { ...state.origin, framing: kind },
       correlation: correlationOfHeader(header),
       meta: { parseError: detail, error: detail },
-    });
+    }, state);
     this.count(state, receipt.status === 'unavailable' ? 'reject' : 'error', detail);
     if (kind === 'closed') return undefined; // nobody is left to answer
     const outcome: Outcome = receipt.status === 'unavailable' ? 'reject' : 'error';

@@ -182,6 +182,50 @@ describe('hl7 MLLP source', function () {
     assert.deepEqual(ctx.received.map((r) => r.message.correlation?.controlId), Array.from({ length: n }, (_, i) => `P${i}`));
   });
 
+  it('pipelining senders: several frames in flight per connection, ACKs in wire order, each patient stored in order', async () => {
+    const ctx = recordingContext();
+    let pending = 0;
+    let maxPending = 0;
+    const resolved: string[] = [];
+    ctx.answer = (m, i) =>
+      new Promise((resolve) => {
+        pending++;
+        maxPending = Math.max(maxPending, pending);
+        // Later frames often finish first: only the gating keeps one patient's messages in order.
+        setTimeout(() => {
+          pending--;
+          resolved.push(`${m.correlation?.patientId ?? '-'}:${m.correlation?.controlId ?? '?'}`);
+          resolve({ status: 'accepted', messageId: i + 1 });
+        }, 1 + ((i * 7919) % 9));
+      });
+    const { port } = await start({ maxInFlightPerConnection: 8 }, ctx);
+    const client = await connect(port);
+    const wire: string[] = [];
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i === 30) {
+        frames.push(frame('garbage without a header'));
+        wire.push('');
+        continue;
+      }
+      const patient = `PAT${i % 3}`;
+      frames.push(frame(msg(`Q${i}`, patient)));
+      wire.push(`Q${i}`);
+    }
+    client.write(Buffer.concat(frames));
+    const acks = (await client.waitFrames(60)).map(ack);
+    assert.deepEqual(acks.map((a) => a.get('MSA-2')), wire, 'ACKs in wire order');
+    assert.ok(maxPending > 1, `frames were in flight together (${maxPending})`);
+    for (const p of ['PAT0', 'PAT1', 'PAT2']) {
+      const order = resolved.filter((r) => r.startsWith(p + ':')).map((r) => r.split(':')[1]);
+      assert.deepEqual(order, wire.filter((id, i) => id && i % 3 === Number(p.slice(3))), `${p} stored in order`);
+    }
+    // The frame without a patient waited for everything before it, and everything after waited for it.
+    const garbageAt = resolved.indexOf('-:?');
+    assert.ok(resolved.slice(0, garbageAt).every((r) => Number(r.split(':Q')[1]) < 30));
+    assert.ok(resolved.slice(garbageAt + 1).every((r) => Number(r.split(':Q')[1]) > 30));
+  });
+
   it('serves many connections at once, each in its own order, and reports per-connection statistics', async () => {
     const { port, ctx } = await start();
     const conns = await Promise.all(Array.from({ length: 20 }, () => connect(port)));

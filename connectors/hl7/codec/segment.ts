@@ -58,6 +58,7 @@ export class Hl7Segment {
   private parts: string[] | undefined;
   /** Positions of the field separators in `text`, found on first read: no substring is made until a field is asked for. */
   private seps: number[] | undefined;
+  private sepsComplete = false;
   private readonly header: boolean;
 
   /** Byte range of the segment in the input, while its text has not been decoded yet. */
@@ -92,19 +93,21 @@ export class Hl7Segment {
     return t;
   }
 
-  private separators(): number[] {
-    if (this.seps === undefined) {
-      const text = this.source();
-      const fs = this.owner.delimiters.field;
-      const seps: number[] = [];
-      let i = text.indexOf(fs);
-      while (i >= 0) {
-        seps.push(i);
-        i = text.indexOf(fs, i + 1);
-      }
-      this.seps = seps;
+  /** Separator positions, scanned only as far as the highest field asked for so far. */
+  private separators(upTo = Infinity): number[] {
+    let seps = this.seps;
+    if (seps === undefined) seps = this.seps = [];
+    else if (this.sepsComplete || seps.length >= upTo) return seps;
+    const text = this.source();
+    const fs = this.owner.delimiters.field;
+    let i = text.indexOf(fs, seps.length === 0 ? 0 : seps[seps.length - 1] + 1);
+    while (i >= 0) {
+      seps.push(i);
+      if (seps.length >= upTo) return seps;
+      i = text.indexOf(fs, i + 1);
     }
-    return this.seps;
+    this.sepsComplete = true;
+    return seps;
   }
 
   /** The raw text of field n without splitting the segment. */
@@ -115,8 +118,9 @@ export class Hl7Segment {
       if (n === 1) return this.owner.delimiters.field;
       n -= 1; // MSH-2 is the first piece after MSH-1
     }
-    const seps = this.separators();
-    if (n > seps.length || n < 1) return undefined;
+    if (n < 1) return undefined;
+    const seps = this.separators(n + 1);
+    if (n > seps.length) return undefined;
     const start = seps[n - 1] + 1;
     const end = n < seps.length ? seps[n] : text.length;
     return text.slice(start, end);
@@ -129,6 +133,7 @@ export class Hl7Segment {
       if (this.header) parts.splice(1, 0, fs);
       this.parts = parts;
       this.seps = undefined;
+      this.sepsComplete = false;
     }
     return this.parts;
   }

@@ -24,6 +24,8 @@ export interface MllpSessionOptions {
   idleTimeoutMs?: number;
   /** Frames queued before reading from the socket pauses (default 64). */
   maxQueuedFrames?: number;
+  /** Frames handed to the handler before the first is answered (default 1: one at a time). */
+  maxInFlight?: number;
 }
 
 export interface MllpSessionStats {
@@ -54,6 +56,7 @@ export class MllpSession {
   private readonly frameTimeoutMs: number;
   private readonly idleTimeoutMs: number;
   private readonly maxQueued: number;
+  private readonly maxInFlight: number;
   private readonly maxMessageBytes: number;
   private stopRequested = false;
   private corked = false;
@@ -66,6 +69,7 @@ export class MllpSession {
     this.frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.maxQueued = options.maxQueuedFrames ?? 64;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
     this.decoder = new MllpDecoder({ maxMessageBytes: this.maxMessageBytes });
@@ -150,15 +154,19 @@ export class MllpSession {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    // Up to maxInFlight frames are handed over before the first one is answered; answers are written
+    // strictly in frame order whatever order the handlers finish in.
+    const inFlight: Array<{ item: QueueItem; response: Promise<Buffer | undefined> }> = [];
     try {
-      while (this.queue.length > 0 && !this.stopRequested) {
-        const item = this.queue.shift()!;
-        let response: Buffer | undefined;
-        try {
-          response = await this.handle(item);
-        } catch {
-          response = undefined; // handlers answer errors themselves; a throw here must not kill the loop
+      while ((this.queue.length > 0 && !this.stopRequested) || inFlight.length > 0) {
+        while (this.queue.length > 0 && !this.stopRequested && inFlight.length < this.maxInFlight) {
+          const item = this.queue.shift()!;
+          // Handlers answer errors themselves; a throw here must not kill the loop.
+          inFlight.push({ item, response: this.handle(item).catch(() => undefined) });
+          if (item.kind === 'timeout') break;
         }
+        const { item, response: pending } = inFlight.shift()!;
+        const response = await pending;
         if (response && !this.socket.destroyed && this.socket.writable && item.kind !== 'closed') {
           const framed = encodeFrame(response);
           this.stats.responses++;
