@@ -56,6 +56,8 @@ interface StepResult {
   lagMs: number;
   sustained: boolean;
   consumerRate: number;
+  /** CPU time (user + system) the consumer spent per message, when it runs in this process. */
+  cpuUsPerMessage?: number;
   note?: string;
 }
 
@@ -69,6 +71,11 @@ async function waitUntil(check: () => boolean, deadline: number): Promise<number
 
 function bindDevices(service: IomtService): void {
   const from = Date.now() - 3600_000;
+  // One transaction for the whole setup (each registry call would otherwise fsync on its own).
+  service.db.transaction(() => bindEach(service, from))();
+}
+
+function bindEach(service: IomtService, from: number): void {
   for (let i = 0; i < DEVICES; i++) {
     const id = `BENCH-${String(i).padStart(4, '0')}`;
     if (service.registry.openBinding(id)) continue;
@@ -86,8 +93,10 @@ async function runDirect(mosq: MosquittoProcess, rate: number, dir: string): Pro
   await ingest.start();
   const before = service.counters.readings;
   const runId = `d${rate}`;
+  const cpu0 = process.cpuUsage();
   const pub = await publish(mosq.url, rate, runId);
   const done = await waitUntil(() => service.counters.readings - before >= pub.acknowledged, pub.finishedAt + 30_000);
+  const cpu = process.cpuUsage(cpu0);
   await ingest.stop();
   const stored = (service.db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT device_id || message_id) AS d FROM readings WHERE message_id LIKE ?').get(`${runId}-%`) as { n: number; d: number });
   await service.stop();
@@ -100,6 +109,7 @@ async function runDirect(mosq: MosquittoProcess, rate: number, dir: string): Pro
     lagMs: end - pub.finishedAt,
     sustained: done !== undefined && stored.n === pub.acknowledged && stored.d === pub.acknowledged && end - pub.finishedAt <= GRACE_MS && pub.achievedRate >= rate * 0.95,
     consumerRate: Math.round(stored.d / ((end - pub.startedAt) / 1000)),
+    cpuUsPerMessage: Math.round((cpu.user + cpu.system) / Math.max(1, stored.d)),
     note: stored.n !== stored.d ? `${stored.n - stored.d} stored twice` : undefined,
   };
 }
@@ -114,8 +124,10 @@ async function runEngine(mosq: MosquittoProcess, rate: number, dir: string): Pro
   await engine.deployChannel(iomtVitalsChannel({ mqtt: { url: mosq.url, clientId: `bench-engine-${rate}`, clean: true, maxInFlight: 5000 }, concurrency: 64 }));
   const before = service.counters.readings;
   const runId = `e${rate}`;
+  const cpu0 = process.cpuUsage();
   const pub = await publish(mosq.url, rate, runId);
   const done = await waitUntil(() => service.counters.readings - before >= pub.acknowledged, pub.finishedAt + 30_000);
+  const cpu = process.cpuUsage(cpu0);
   await engine.stop();
   const stored = (service.db.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT device_id || message_id) AS d FROM readings WHERE message_id LIKE ?').get(`${runId}-%`) as { n: number; d: number });
   await service.stop();
@@ -128,6 +140,7 @@ async function runEngine(mosq: MosquittoProcess, rate: number, dir: string): Pro
     lagMs: end - pub.finishedAt,
     sustained: done !== undefined && stored.n === pub.acknowledged && end - pub.finishedAt <= GRACE_MS && pub.achievedRate >= rate * 0.95,
     consumerRate: Math.round(stored.d / ((end - pub.startedAt) / 1000)),
+    cpuUsPerMessage: Math.round((cpu.user + cpu.system) / Math.max(1, stored.d)),
   };
 }
 
@@ -167,7 +180,7 @@ async function runBaseline(mosq: MosquittoProcess, rate: number): Promise<StepRe
   const best: Record<string, number> = {};
   const failedOnce = new Set<string>();
   const print = (r: StepResult) =>
-    console.log(`${r.consumer.padEnd(50)} rate ${String(r.rate).padStart(6)}/s  got ${r.received}/${r.published}  lag ${String(r.lagMs).padStart(6)} ms  → ${r.consumerRate}/s ${r.sustained ? 'SUSTAINED' : 'not sustained'}${r.note ? ` (${r.note})` : ''}`);
+    console.log(`${r.consumer.padEnd(50)} rate ${String(r.rate).padStart(6)}/s  got ${r.received}/${r.published}  lag ${String(r.lagMs).padStart(6)} ms  → ${r.consumerRate}/s ${r.sustained ? 'SUSTAINED' : 'not sustained'}${r.cpuUsPerMessage !== undefined ? `  ${r.cpuUsPerMessage} µs CPU/msg` : ''}${r.note ? ` (${r.note})` : ''}`);
   try {
     console.log(`IoMT bench: ${DEVICES} devices over ${CONNECTIONS} publisher connections, ${SECONDS} s per step, Mosquitto ${mosq.url}; ${os.cpus().length} cores, Node ${process.version}`);
     for (const rate of RATES) {

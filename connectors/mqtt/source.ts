@@ -125,20 +125,27 @@ export class MqttSource implements SourceConnector {
           ctx.log.error(`mqtt source ${ctx.channelId}: subscribe failed: ${err.message}`);
         });
     });
+    // The first attempt's outcome (connected, refused, TLS or auth failure) ends start().
+    let firstAttemptFailed: () => void = () => {};
+    const failed = new Promise<void>((resolve) => (firstAttemptFailed = resolve));
     client.on('reconnect', () => this.counters.reconnects++);
     client.on('close', () => {
       this.gate.closed = true;
       if (!this.stopping) this.setState('disconnected', this.lastError);
+      firstAttemptFailed();
     });
     client.on('error', (err) => {
       this.lastError = err.message;
       this.setState('error', err.message);
       ctx.log.warn(`mqtt source ${ctx.channelId} (${displayUrl(this.config.url)}): ${err.message}`);
+      firstAttemptFailed();
     });
     this.setState('disconnected', 'connecting');
     client.connect();
     // Start does not fail when the broker is down: the source keeps reconnecting and the dashboard says so.
-    await Promise.race([connected, new Promise<void>((r) => setTimeout(r, this.config.connectTimeoutMs).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([connected, failed, new Promise<void>((r) => (timer = setTimeout(r, this.config.connectTimeoutMs)))]);
+    clearTimeout(timer);
   }
 
   private installGate(client: MqttClient): void {
