@@ -175,7 +175,9 @@ export function createClaimsRouter(deps: ClaimsRouterDeps): Router {
   );
 
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = error instanceof HttpError ? error.status : (error as { type?: string }).type === 'entity.parse.failed' ? 400 : 500;
+    // Any error carrying an HTTP status (ours, or the engine's permission check: 401/403) keeps it.
+    const carried = (error as { status?: unknown }).status;
+    const status = error instanceof HttpError ? error.status : typeof carried === 'number' && carried >= 400 && carried < 600 ? carried : (error as { type?: string }).type === 'entity.parse.failed' ? 400 : 500;
     res.status(status).json({ error: (error as Error).message });
   });
   return router;

@@ -39,9 +39,11 @@ function serialNumber(): string {
 }
 
 function subject(commonName: string, organization = 'hisbridge'): forge.pki.CertificateField[] {
+  // Hospital names are Vietnamese: encode as UTF8String (forge defaults to PrintableString bytes).
+  const utf8 = (value: string) => ({ value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class });
   return [
-    { name: 'commonName', value: commonName },
-    { name: 'organizationName', value: organization },
+    { name: 'commonName', ...utf8(commonName) },
+    { name: 'organizationName', ...utf8(organization) },
     { name: 'countryName', value: 'VN' },
   ];
 }
@@ -85,7 +87,12 @@ export function issueCertificate(ca: KeyAndCertificate, options: IssueOptions): 
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + (options.days ?? 825) * 86_400_000);
   cert.setSubject(subject(options.commonName, options.organization));
-  cert.setIssuer(caCert.subject.attributes);
+  // forge reads UTF8String values back as UTF-8 bytes: decode them, or they would be encoded twice.
+  cert.setIssuer(
+    caCert.subject.attributes.map((a) =>
+      a.valueTagClass === (forge.asn1.Type.UTF8 as unknown) ? { ...a, value: forge.util.decodeUtf8(a.value as string) } : a,
+    ),
+  );
   const extensions: any[] = [{ name: 'basicConstraints', cA: false }];
   if (options.usage === 'signing') {
     extensions.push({ name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true });

@@ -396,7 +396,9 @@ export class SqliteMessageStore implements MessageStore {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
     const results: StoredMessage[] = [];
     const fromP = query.from ? Math.floor(query.from.getTime() / this.partitionMs) : -Infinity;
-    const toP = query.to ? Math.floor(query.to.getTime() / this.partitionMs) : Infinity;
+    // A message lives in the partition of the moment it was written, which can be just after the
+    // partition of its receipt time: look one partition further than `to`.
+    const toP = query.to ? Math.floor(query.to.getTime() / this.partitionMs) + 1 : Infinity;
     const conditions: string[] = [];
     const params: unknown[] = [];
     const add = (sql: string, value: unknown) => {
@@ -419,10 +421,10 @@ export class SqliteMessageStore implements MessageStore {
       if (query.beforeId !== undefined && this.partitions[i].firstId >= query.beforeId) continue;
       const where = [...conditions];
       const args = [...params];
-      let from = `m_${p} m`;
+      const from = `m_${p} m`;
       if (ftsQuery) {
-        from = `f_${p} f JOIN m_${p} m ON m.id = f.rowid`;
-        where.push(`f_${p} MATCH ?`);
+        // A subquery on the full-text index, then the id order of the message table (no sort of a join).
+        where.push(`m.id IN (SELECT rowid FROM f_${p} WHERE f_${p} MATCH ?)`);
         args.push(ftsQuery);
       }
       const sql = `SELECT ${MESSAGE_COLUMNS.split(', ').map((c) => 'm.' + c).join(', ')} FROM ${from}

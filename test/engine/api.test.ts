@@ -154,3 +154,16 @@ describe('REST API: authentication, authorisation, audit', function () {
     }
   });
 });
+
+describe('certificates', () => {
+  it('issue certificates with Vietnamese names that Node reads back intact', async () => {
+    const crypto = await import('node:crypto');
+    const { createTestCa, issueCertificate } = await import('../../engine/certs/certificates');
+    const ca = createTestCa('CA Bệnh viện Đa khoa Tỉnh');
+    const signing = issueCertificate(ca, { commonName: 'Bệnh viện Trung ương Demo', usage: 'signing' });
+    const cert = new crypto.X509Certificate(signing.certPem);
+    assert.match(cert.subject, /CN=Bệnh viện Trung ương Demo/);
+    assert.match(cert.issuer, /CN=CA Bệnh viện Đa khoa Tỉnh/);
+    assert.ok(cert.verify(new crypto.X509Certificate(ca.certPem).publicKey));
+  });
+});
