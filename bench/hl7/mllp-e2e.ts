@@ -14,6 +14,7 @@ import { ConnectorRegistry } from '../../engine/connectors/registry';
 import { Engine } from '../../engine/engine';
 import { createLogger } from '../../engine/log';
 import { encodeFrame, MllpDecoder, type MllpEvent } from '../../connectors/hl7/mllp/framer';
+import { MllpSource, mllpSourceSchema } from '../../connectors/hl7/source';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const CONNECTIONS = 4;
@@ -74,9 +75,26 @@ async function freeLocalPort(): Promise<number> {
   });
 }
 
-async function startEngine(root: string, inFlight: number): Promise<{ engine: Engine; port: number }> {
+/** Our listener with a context that answers at once: the protocol stack's own cost, without a store. */
+async function listenerWithoutStore(inFlight: number): Promise<{ port: number; close(): Promise<void> }> {
+  const source = new MllpSource(mllpSourceSchema.parse({ host: '127.0.0.1', port: 0, maxInFlightPerConnection: inFlight }));
+  let id = 0;
+  await source.start({
+    log: createLogger({ console: false }),
+    dataDir: os.tmpdir(),
+    certsDir: os.tmpdir(),
+    channelId: 'no-store',
+    lookup: () => undefined,
+    reportConnection: () => undefined,
+    receive: async () => ({ status: 'accepted', messageId: ++id }),
+  });
+  return { port: source.address().port, close: () => source.stop() };
+}
+
+async function startEngine(root: string, inFlight: number, synchronous: 'full' | 'normal' = 'full'): Promise<{ engine: Engine; port: number }> {
   const engine = new Engine({
-    dataDir: path.join(root, `data-${inFlight}`),
+    dataDir: path.join(root, `data-${inFlight}-${synchronous}`),
+    synchronous,
     certsDir: path.join(root, 'certs'),
     registry: registerBuiltinConnectors(new ConnectorRegistry()),
     log: createLogger({ console: false }),
@@ -103,6 +121,10 @@ async function startEngine(root: string, inFlight: number): Promise<{ engine: En
     const baseSequential = await load(bare.port, Math.ceil(SEQUENTIAL / CONNECTIONS), 0, 1);
     await bare.close();
 
+    const bareListener = await listenerWithoutStore(WINDOW);
+    const listenerPipelined = await load(bareListener.port, Math.ceil(TOTAL / CONNECTIONS), 0, WINDOW);
+    await bareListener.close();
+
     // Pipelining senders (window per connection), the listener taking as many per connection.
     const pipelined = await startEngine(root, WINDOW);
     let cpu0 = process.cpuUsage();
@@ -112,6 +134,11 @@ async function startEngine(root: string, inFlight: number): Promise<{ engine: En
     const last = await pipelined.engine.store.search({ channelId: 'hl7-bench', controlId: `C${CONNECTIONS - 1}N${Math.ceil(TOTAL / CONNECTIONS) - 1}`, limit: 1 });
     if (last.length !== 1) throw new Error('the last message is not in the store');
     await pipelined.engine.stop();
+
+    // Diagnostic, not the target configuration: the same with SQLite synchronous=NORMAL (WAL: no fsync per commit).
+    const normal = await startEngine(root, WINDOW, 'normal');
+    const normalPipelined = await load(normal.port, Math.ceil(TOTAL / CONNECTIONS), 0, WINDOW);
+    await normal.engine.stop();
 
     // Senders that wait for each ACK (original mode, how HIS and analysers send), and the paced run.
     const sequential = await startEngine(root, 1);
@@ -124,8 +151,10 @@ async function startEngine(root: string, inFlight: number): Promise<{ engine: En
 
     console.log(`  senders pipelining (window ${WINDOW} per connection):`);
     console.log(`    baseline, bare MLLP ACK server (no storage): ${fmt(basePipelined)}`);
+    console.log(`    hisbridge listener, receive() without store: ${fmt(listenerPipelined)}`);
     console.log(`    hisbridge, ACK after durable store:          ${fmt(durablePipelined)}`);
     console.log(`    ratio ${(durablePipelined.perSecond / basePipelined.perSecond).toFixed(2)}, engine CPU ${cpuPipelined.toFixed(3)} ms per message`);
+    console.log(`    (diagnostic) store with synchronous=NORMAL:  ${fmt(normalPipelined)}`);
     console.log(`  senders waiting for each ACK (window 1):`);
     console.log(`    baseline, bare MLLP ACK server (no storage): ${fmt(baseSequential)}`);
     console.log(`    hisbridge, ACK after durable store:          ${fmt(durableSequential)}`);
