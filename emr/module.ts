@@ -39,6 +39,8 @@ export interface FirstStartBuild {
   visitsDone: number;
   created: number;
   errors: Array<{ sourceKey: string; error: string }>;
+  /** Documents built with a data-quality warning (no CCCD, birth date after the visit…), first 50. */
+  warnings: Array<{ sourceKey: string; warning: string }>;
   ms?: number;
   failure?: string;
   /** The patient with the longest history in the demo (the one to show). */
@@ -57,7 +59,7 @@ export function emrModule(options: EmrModuleOptions = {}): EmrModule {
   let settle!: (value: FirstStartBuild) => void;
   const module: EmrModule = {
     name: 'emr',
-    build: { state: 'idle', visits: 0, visitsDone: 0, created: 0, errors: [] },
+    build: { state: 'idle', visits: 0, visitsDone: 0, created: 0, errors: [], warnings: [] },
     firstStartBuild: new Promise((resolve) => (settle = resolve)),
     async start({ engine, config, security }) {
       const his = () => engine.lookup<HisLookups>(HIS_SERVICE);
@@ -109,6 +111,7 @@ export function emrModule(options: EmrModuleOptions = {}): EmrModule {
                 for (const o of outcomes) {
                   if (o.status === 'created' || o.status === 'corrected') build.created++;
                   if (o.status === 'error' && build.errors.length < 200) build.errors.push({ sourceKey: o.sourceKey, error: o.error ?? '' });
+                  for (const warning of o.warnings ?? []) if (build.warnings.length < 50) build.warnings.push({ sourceKey: o.sourceKey, warning });
                 }
                 build.visitsDone++;
               }

@@ -193,7 +193,8 @@ export class EmrService {
     const attending = await this.clinician(his, visit.attending);
     if (observations.length > 0) outcomes.push(this.tryPublish('vital-signs', { ...base, author: attending }, { observations }, `vital-signs:${maLk}`));
 
-    if (visit.dischargedAt) {
+    // A discharge summary closes an inpatient or emergency stay (outpatient visits have none).
+    if (visit.dischargedAt && visit.kind !== 'outpatient') {
       const lines = await his.billingLinesForVisit(maLk);
       outcomes.push(
         this.tryPublish(

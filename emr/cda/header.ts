@@ -90,6 +90,11 @@ export function checkContext(ctx: DocumentContext, now: () => Date = () => new D
   }
   const createdAt = ctx.createdAt ?? toOffsetTime(now());
   hl7Time(createdAt, 'effectiveTime');
+  const birth = ctx.patient.birthDate?.trim();
+  const careStart = ctx.visit?.admittedAt ?? createdAt;
+  if (birth && /^\d{4}(-\d{2}(-\d{2})?)?$/.test(birth) && birth > careStart.slice(0, birth.length)) {
+    warnings.push(`recordTarget/patientRole/patient/birthTime: birth date ${birth} is after the care recorded (${careStart.slice(0, 10)}); check the HIS`);
+  }
   const version = ctx.version ?? 1;
   if (!Number.isInteger(version) || version < 1) throw new EmrInputError('versionNumber', `version must be a positive integer, got ${version}`);
   if (version > 1 && !ctx.replaces) throw new EmrInputError('relatedDocument', `version ${version} must name the document it replaces`);

@@ -122,8 +122,15 @@ function personName(name: XNode | undefined): string {
   if (!name) return '';
   const family = child(name, 'family');
   const given = child(name, 'given');
-  if (family || given) return [text(child(name, 'prefix')), text(family), text(given)].filter(Boolean).join(' ');
-  return text(name).trim();
+  const prefix = text(child(name, 'prefix')).trim();
+  if (family || given) return [prefix, text(family), text(given)].filter(Boolean).join(' ');
+  // Mixed content: the prefix element, then the name as text.
+  const rest = children(name)
+    .filter((c) => '#text' in c)
+    .map(text)
+    .join('')
+    .trim();
+  return [prefix, rest].filter(Boolean).join(' ');
 }
 
 const NARRATIVE_TAGS: Record<string, string> = {

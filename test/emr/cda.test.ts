@@ -290,6 +290,11 @@ describe('emr: CDA R2 documents', function () {
       }
     });
 
+    it('warns (does not refuse) when the birth date is after the visit', () => {
+      const doc = buildLabReport(oids, context({ patient: { ...patient, birthDate: '2026-12-15' } }), { order: labOrder, results: labResults() }, { now });
+      assert.deepEqual(doc.warnings, ['recordTarget/patientRole/patient/birthTime: birth date 2026-12-15 is after the care recorded (2026-11-15); check the HIS']);
+    });
+
     it('warns (does not refuse) when the patient has no CCCD', () => {
       const doc = buildLabReport(oids, context({ patient: { ...patient, identifiers: [{ system: 'BHYT', value: 'DN4010123456789' }] } }), { order: labOrder, results: labResults() }, { now });
       assert.equal(doc.warnings.length, 1);

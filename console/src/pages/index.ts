@@ -13,6 +13,7 @@ import { devicesPage } from './devices';
 import { loginPage } from './login';
 import { messagePage } from './message-detail';
 import { messagesPage } from './messages';
+import { emrPages } from '../emr/pages';
 
 export const pages: PageModule[] = [
   loginPage,
@@ -29,4 +30,5 @@ export const pages: PageModule[] = [
   auditPage,
   accountPage,
   tokensPage,
+  ...emrPages,
 ];
