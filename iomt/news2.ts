@@ -135,15 +135,11 @@ const RESPONSES: Record<News2Risk, (total: number) => string> = {
 
 export function computeNews2(input: News2Input): News2Result {
   const scale: SpO2Scale = input.spo2Scale ?? 1;
-  for (const [name, value] of [
-    ['respiratoryRate', input.respiratoryRate],
-    ['spo2', input.spo2],
-    ['systolicBp', input.systolicBp],
-    ['pulse', input.pulse],
-    ['temperature', input.temperature],
-  ] as const) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`NEWS2 input ${name} must be a finite number, got ${String(value)}`);
-  }
+  requireFinite('respiratoryRate', input.respiratoryRate);
+  requireFinite('spo2', input.spo2);
+  requireFinite('systolicBp', input.systolicBp);
+  requireFinite('pulse', input.pulse);
+  requireFinite('temperature', input.temperature);
   const components: News2Components = {
     respiratoryRate: scoreRespiratoryRate(input.respiratoryRate),
     spo2: scale === 2 ? scoreSpO2Scale2(input.spo2, input.onOxygen) : scoreSpO2Scale1(input.spo2),
@@ -153,11 +149,15 @@ export function computeNews2(input: News2Input): News2Result {
     consciousness: scoreConsciousness(input.consciousness),
     temperature: scoreTemperature(input.temperature),
   };
-  const values = Object.values(components);
-  const total = values.reduce((a, b) => a + b, 0);
-  const redScore = values.some((s) => s === 3);
+  const c = components;
+  const total = c.respiratoryRate + c.spo2 + c.airOrOxygen + c.systolicBp + c.pulse + c.consciousness + c.temperature;
+  const redScore = c.respiratoryRate === 3 || c.spo2 === 3 || c.systolicBp === 3 || c.pulse === 3 || c.consciousness === 3 || c.temperature === 3;
   const risk = riskOf(total, redScore);
   return { total, components, spo2Scale: scale, redScore, risk, response: RESPONSES[risk](total) };
+}
+
+function requireFinite(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`NEWS2 input ${name} must be a finite number, got ${String(value)}`);
 }
 
 export function riskRank(risk: News2Risk): number {

@@ -29,6 +29,8 @@ const { flags } = parseArgs(process.argv.slice(2));
 const SECONDS = Number(flags.seconds ?? 5);
 const RATES = (typeof flags.rates === 'string' ? flags.rates : '2000,5000,10000,15000,20000,25000,30000,40000').split(',').map(Number);
 const WITH_ENGINE = flags.engine === true;
+/** `full` (default, fsync per commit) or `normal` (WAL without fsync per commit: survives process crashes, not power loss). */
+const SYNC: 'full' | 'normal' = flags.sync === 'normal' ? 'normal' : 'full';
 
 interface PublishResult {
   published: number;
@@ -84,7 +86,7 @@ function bindEach(service: IomtService, from: number): void {
   }
 }
 
-const serviceConfig = { rateLimit: { ratePerSecond: 1000, burst: 2000 }, batch: { maxSize: 4000, maxDelayMs: 20 }, synchronous: 'full' as const };
+const serviceConfig = { rateLimit: { ratePerSecond: 1000, burst: 2000 }, batch: { maxSize: 4000, maxDelayMs: 20 }, synchronous: SYNC };
 
 async function runDirect(mosq: MosquittoProcess, rate: number, dir: string): Promise<StepResult> {
   const service = new IomtService({ dataDir: dir, config: serviceConfig });
@@ -102,7 +104,7 @@ async function runDirect(mosq: MosquittoProcess, rate: number, dir: string): Pro
   await service.stop();
   const end = done ?? Date.now();
   return {
-    consumer: 'hisbridge direct (NEWS2 + SQLite FULL)',
+    consumer: `hisbridge direct (NEWS2 + SQLite ${SYNC.toUpperCase()})`,
     rate,
     published: pub.acknowledged,
     received: stored.d,
@@ -133,7 +135,7 @@ async function runEngine(mosq: MosquittoProcess, rate: number, dir: string): Pro
   await service.stop();
   const end = done ?? Date.now();
   return {
-    consumer: 'hisbridge via engine store (NEWS2 + SQLite FULL)',
+    consumer: `hisbridge via engine (NEWS2 + SQLite ${SYNC.toUpperCase()})`,
     rate,
     published: pub.acknowledged,
     received: stored.d,
@@ -182,7 +184,7 @@ async function runBaseline(mosq: MosquittoProcess, rate: number): Promise<StepRe
   const print = (r: StepResult) =>
     console.log(`${r.consumer.padEnd(50)} rate ${String(r.rate).padStart(6)}/s  got ${r.received}/${r.published}  lag ${String(r.lagMs).padStart(6)} ms  → ${r.consumerRate}/s ${r.sustained ? 'SUSTAINED' : 'not sustained'}${r.cpuUsPerMessage !== undefined ? `  ${r.cpuUsPerMessage} µs CPU/msg` : ''}${r.note ? ` (${r.note})` : ''}`);
   try {
-    console.log(`IoMT bench: ${DEVICES} devices over ${CONNECTIONS} publisher connections, ${SECONDS} s per step, Mosquitto ${mosq.url}; ${os.cpus().length} cores, Node ${process.version}`);
+    console.log(`IoMT bench: ${DEVICES} devices over ${CONNECTIONS} publisher connections, ${SECONDS} s per step, Mosquitto ${mosq.url}; ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (const rate of RATES) {
       const steps: Array<[string, () => Promise<StepResult>]> = [
         ['direct', () => runDirect(mosq, rate, path.join(root, 'direct'))],
