@@ -122,14 +122,17 @@ async function startEngine(root: string, inFlight: number, synchronous: 'full' |
     await bare.close();
 
     const bareListener = await listenerWithoutStore(WINDOW);
+    let cpu0 = process.cpuUsage();
     const listenerPipelined = await load(bareListener.port, Math.ceil(TOTAL / CONNECTIONS), 0, WINDOW);
+    let cpu = process.cpuUsage(cpu0);
+    const cpuListener = (cpu.user + cpu.system) / 1000 / listenerPipelined.count;
     await bareListener.close();
 
     // Pipelining senders (window per connection), the listener taking as many per connection.
     const pipelined = await startEngine(root, WINDOW);
-    let cpu0 = process.cpuUsage();
+    cpu0 = process.cpuUsage();
     const durablePipelined = await load(pipelined.port, Math.ceil(TOTAL / CONNECTIONS), 0, WINDOW);
-    let cpu = process.cpuUsage(cpu0);
+    cpu = process.cpuUsage(cpu0);
     const cpuPipelined = (cpu.user + cpu.system) / 1000 / durablePipelined.count;
     const last = await pipelined.engine.store.search({ channelId: 'hl7-bench', controlId: `C${CONNECTIONS - 1}N${Math.ceil(TOTAL / CONNECTIONS) - 1}`, limit: 1 });
     if (last.length !== 1) throw new Error('the last message is not in the store');
@@ -152,6 +155,7 @@ async function startEngine(root: string, inFlight: number, synchronous: 'full' |
     console.log(`  senders pipelining (window ${WINDOW} per connection):`);
     console.log(`    baseline, bare MLLP ACK server (no storage): ${fmt(basePipelined)}`);
     console.log(`    hisbridge listener, receive() without store: ${fmt(listenerPipelined)}`);
+    console.log(`    listener CPU ${cpuListener.toFixed(3)} ms per message`);
     console.log(`    hisbridge, ACK after durable store:          ${fmt(durablePipelined)}`);
     console.log(`    ratio ${(durablePipelined.perSecond / basePipelined.perSecond).toFixed(2)}, engine CPU ${cpuPipelined.toFixed(3)} ms per message`);
     console.log(`    (diagnostic) store with synchronous=NORMAL:  ${fmt(normalPipelined)}`);
