@@ -81,9 +81,11 @@ export class MqttSource implements SourceConnector {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   readonly counters = { received: 0, acknowledged: 0, retried: 0, oversized: 0, reconnects: 0, sessionResumed: 0 };
   private state: 'connected' | 'disconnected' | 'error' = 'disconnected';
+  private readonly brokerName: string;
   private lastError?: string;
 
   constructor(readonly config: MqttSourceConfig) {
+    this.brokerName = displayUrl(config.url);
     this.templates = config.topics.map((t) => {
       if (/\{[A-Za-z]/.test(t)) {
         const compiled = compileTopicTemplate(t);
@@ -196,7 +198,7 @@ export class MqttSource implements SourceConnector {
 
   private async handle(ctx: SourceContext, packet: IPublishPacket): Promise<void> {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const origin: Record<string, string> = { topic: packet.topic, broker: displayUrl(this.config.url), qos: String(packet.qos) };
+    const origin: Record<string, string> = { topic: packet.topic, broker: this.brokerName, qos: packet.qos === 1 ? '1' : String(packet.qos) };
     if (packet.dup) origin.dup = 'true';
     if (packet.retain) origin.retain = 'true';
     const correlation: InboundMessage['correlation'] = {};
