@@ -152,8 +152,12 @@ export class IomtService {
     }
     this.restoreNews2State();
     this.registry.listeners.push((change) => {
-      if (change.type === 'unbound' && !this.registry.activeBindings().some((b) => b.visitId === change.binding.visitId)) {
-        this.alerts.resolve(`silent:${change.binding.deviceId}`, 'device unbound', this.now());
+      if (change.type !== 'unbound') return;
+      this.alerts.resolve(`silent:${change.binding.deviceId}`, 'device unbound', this.now());
+      // A visit with no device left: its NEWS2 state is not kept in memory (a late reading rebuilds it).
+      if (!this.registry.activeBindings().some((b) => b.visitId === change.binding.visitId)) {
+        this.news2.forget(change.binding.visitId);
+        this.visitState.delete(change.binding.visitId);
       }
     });
   }
