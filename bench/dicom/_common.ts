@@ -98,3 +98,17 @@ export function table(rows: ReadonlyArray<object>): string {
 export function loadAverage(): string {
   return os.loadavg().map((l) => l.toFixed(1)).join(' / ');
 }
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc (Linux). */
+export function processCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU milliseconds this process has used so far. */
+export function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}

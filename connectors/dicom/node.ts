@@ -18,7 +18,7 @@ import { CommandField, SopClass, Status, StorageCommitmentInstance, statusHex } 
 import { InstanceStore, type StoreOutcome } from './storage/instance-store';
 import { DicomIndex, type StudyRow } from './storage/index-db';
 import { WorklistProvider } from './worklist/provider';
-import { IdentifierError, projectReturnKeys, validateWorklistIdentifier, type Naturalized } from './worklist/matching';
+import { IdentifierError, projectReturnKeys, returnKeyShape, validateWorklistIdentifier, type Naturalized } from './worklist/matching';
 import { foldItemToAscii } from './worklist/items';
 import { decodeNaturalized } from './dataset/naturalize';
 import { MppsStore, type MppsRecord, type MppsStatus } from './mpps/mpps-store';
@@ -260,14 +260,37 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
       return exchange.respond({ Status: Status.FindOutOfResources, ErrorComment: `${entries.length} worklist items match, above the limit of ${this.config.worklist.maxResults}: narrow the query` });
     }
     const ascii = this.remoteOf(connection)?.asciiNames ?? false;
-    for (const entry of entries) {
-      const projected = projectReturnKeys(query, entry.item);
-      const dataset = ascii ? foldItemToAscii(projected) : { SpecificCharacterSet: 'ISO_IR 192', ...projected };
-      await exchange.respond({ Status: Status.Pending }, dataset);
-      if (connection.isClosed()) return;
+    // Modalities repeat the same query shape all day: each item's encoded answer is cached per shape
+    // (on the snapshot entry, so a refresh drops it), and all answers leave in one socket write.
+    const shape = `${returnKeyShape(query)}|${ascii ? 'ascii' : 'utf8'}|${message.transferSyntax}`;
+    connection.socket.cork();
+    try {
+      for (const entry of entries) {
+        const cache = (entry.encoded ??= new Map<string, Buffer>());
+        let bytes = cache.get(shape);
+        if (!bytes) {
+          const projected = projectReturnKeys(query, entry.item);
+          bytes = connection.encodeDataset(message.contextId, ascii ? foldItemToAscii(projected) : { SpecificCharacterSet: 'ISO_IR 192', ...projected });
+          if (cache.size < 16) cache.set(shape, bytes);
+        }
+        await exchange.respond({ Status: Status.Pending }, bytes);
+        if (connection.isClosed()) return;
+      }
+      this.emit('worklist-query', { callingAe: connection.callingAeTitle, query, results: entries.length });
+      await exchange.respond({ Status: Status.Success });
+    } finally {
+      if (!connection.socket.destroyed) connection.socket.uncork();
     }
-    this.emit('worklist-query', { callingAe: connection.callingAeTitle, query, results: entries.length });
-    return exchange.respond({ Status: Status.Success });
+    // Backpressure once per query rather than per item.
+    if (connection.socket.writableNeedDrain && !connection.isClosed()) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          connection.socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        connection.socket.on('drain', done).on('close', done);
+      });
+    }
   }
 
   // ---- storage -------------------------------------------------------------------------------

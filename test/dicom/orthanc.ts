@@ -23,6 +23,8 @@ export async function freePort(): Promise<number> {
 
 export interface OrthancInstance {
   aeTitle: string;
+  /** The Orthanc process id (for CPU accounting in benchmarks). */
+  pid: number;
   dicomPort: number;
   httpPort: number;
   dir: string;
@@ -112,6 +114,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   }
   return {
     aeTitle,
+    pid: child.pid!,
     dicomPort,
     httpPort,
     dir,

@@ -23,8 +23,8 @@ export type NegotiationOutcome =
 export interface DimseExchange {
   connection: AssociationAcceptor;
   message: IncomingMessage;
-  /** Sends a response (C-FIND may call it many times with Pending before the final status). */
-  respond(fields: CommandElements & { Status: number }, dataset?: Record<string, unknown>): Promise<void>;
+  /** Sends a response (C-FIND may call it many times with Pending before the final status); a Buffer is an already encoded dataset. */
+  respond(fields: CommandElements & { Status: number }, dataset?: Record<string, unknown> | Buffer): Promise<void>;
 }
 
 export interface AcceptorApplication {
@@ -126,7 +126,7 @@ export class AssociationAcceptor extends DimseConnection {
           AffectedSOPClassUID: request.AffectedSOPClassUID ?? request.RequestedSOPClassUID,
           ...fields,
         };
-        const bytes = dataset ? this.encodeDataset(message.contextId, dataset) : undefined;
+        const bytes = dataset === undefined ? undefined : Buffer.isBuffer(dataset) ? dataset : this.encodeDataset(message.contextId, dataset);
         await this.sendMessage(message.contextId, command, bytes);
       },
     };

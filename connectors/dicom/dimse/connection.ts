@@ -146,18 +146,24 @@ export abstract class DimseConnection extends (Network as unknown as new (socket
     if (this.state === 'closed') throw new Error(`association ${this.connectionId} is closed (${this.closeReason ?? 'closed'})`);
     const commandBytes = encodeCommand({ ...command, CommandDataSetType: dataset ? DATASET_PRESENT : NO_DATASET });
     const socket = this.socket;
-    socket.cork();
-    for (const b of writePDataTf(contextId, true, commandBytes, this.peerMaxPduLength)) socket.write(b);
+    const parts = writePDataTf(contextId, true, commandBytes, this.peerMaxPduLength);
     if (Buffer.isBuffer(dataset)) {
-      let ok = true;
-      for (const b of writePDataTf(contextId, false, dataset, this.peerMaxPduLength)) ok = socket.write(b);
-      socket.uncork();
-      if (!ok) await this.drain();
-    } else if (dataset) {
-      socket.uncork();
-      await this.sendFileSlice(contextId, dataset);
+      for (const b of writePDataTf(contextId, false, dataset, this.peerMaxPduLength)) parts.push(b);
+      // Small messages (most responses) go out as one buffer: one stream write instead of four.
+      const total = parts.reduce((n, b) => n + b.length, 0);
+      let ok: boolean;
+      if (total <= 64 * 1024) ok = socket.write(Buffer.concat(parts, total));
+      else {
+        socket.cork();
+        ok = true;
+        for (const b of parts) ok = socket.write(b);
+        socket.uncork();
+      }
+      // A caller that corked the socket to batch several messages flushes (and waits) itself.
+      if (!ok && socket.writableCorked === 0) await this.drain();
     } else {
-      socket.uncork();
+      socket.write(Buffer.concat(parts));
+      if (dataset) await this.sendFileSlice(contextId, dataset);
     }
   }
 

@@ -16,6 +16,8 @@ export interface WorklistEntry {
   /** YYYYMMDD of the scheduled start (hospital time), '' when unscheduled. */
   date: string;
   item: Naturalized;
+  /** Encoded answers by query shape (filled by the C-FIND handler). */
+  encoded?: Map<string, Buffer>;
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

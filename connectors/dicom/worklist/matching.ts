@@ -153,8 +153,16 @@ export function matchesValue(vr: string | undefined, query: unknown, value: unkn
   }
 }
 
+const foldedNames = new Map<string, string>();
+
 function foldName(name: string): string {
-  return foldVietnamese(name).toUpperCase().replace(/\s+/g, ' ').replace(/\^+$/, '').trim();
+  let folded = foldedNames.get(name);
+  if (folded === undefined) {
+    folded = foldVietnamese(name).toUpperCase().replace(/\s+/g, ' ').replace(/\^+$/, '').trim();
+    if (foldedNames.size > 100_000) foldedNames.clear();
+    foldedNames.set(name, folded);
+  }
+  return folded;
 }
 
 const patternCache = new Map<string, RegExp>();
@@ -232,4 +240,16 @@ export function projectReturnKeys(query: Naturalized, item: Naturalized): Natura
     out[key] = value === undefined || value === null ? '' : value;
   }
   return out;
+}
+
+/** The structure of a query's keys (names and nesting, not values): equal shapes give equal answers for one item. */
+export function returnKeyShape(query: Naturalized): string {
+  const parts: string[] = [];
+  for (const key of Object.keys(query).sort()) {
+    if (ignoredKeys.has(key)) continue;
+    const value = query[key];
+    if (vrOf(key) === 'SQ' && Array.isArray(value) && value.length > 0 && value[0] && typeof value[0] === 'object') parts.push(`${key}[${returnKeyShape(value[0] as Naturalized)}]`);
+    else parts.push(key);
+  }
+  return parts.join(',');
 }

@@ -25,6 +25,7 @@ interface Snapshot {
   byAccession: Map<string, WorklistEntry[]>;
   byPatient: Map<string, WorklistEntry[]>;
   byStation: Map<string, WorklistEntry[]>;
+  byStationDate: Map<string, WorklistEntry[]>;
   byDate: Map<string, WorklistEntry[]>;
   dates: string[];
 }
@@ -125,6 +126,8 @@ export class WorklistProvider {
     const patientId = exactKey(query.PatientID);
     if (patientId !== undefined) return s.byPatient.get(patientId) ?? [];
     const station = exactKey(sps?.ScheduledStationAETitle);
+    const singleDate = dateKey && /^\d{8}$/.test(dateKey) ? dateKey : undefined;
+    if (station !== undefined && singleDate) return s.byStationDate.get(`${station}|${singleDate}`) ?? [];
     if (station !== undefined) return s.byStation.get(station) ?? [];
     if (dateKey && !dateKey.includes('*')) {
       if (!dateKey.includes('-')) return s.byDate.get(dateKey.replace(/[.]/g, '')) ?? [];
@@ -202,6 +205,7 @@ function index(entries: WorklistEntry[], fromDate: string, toDate: string): Snap
     byAccession: new Map(),
     byPatient: new Map(),
     byStation: new Map(),
+    byStationDate: new Map(),
     byDate: new Map(),
     dates: [],
   };
@@ -209,6 +213,7 @@ function index(entries: WorklistEntry[], fromDate: string, toDate: string): Snap
     add(s.byAccession, e.accessionNumber, e);
     add(s.byPatient, e.patientId, e);
     add(s.byStation, e.stationAeTitle, e);
+    add(s.byStationDate, `${e.stationAeTitle}|${e.date}`, e);
     add(s.byDate, e.date, e);
   }
   s.dates = [...s.byDate.keys()].sort();
