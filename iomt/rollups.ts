@@ -2,7 +2,9 @@
 // filling up live in memory and are merged into SQLite once they are over (plus one minute's grace for
 // late readings); a reading for an already-merged minute is merged in the same transaction as the
 // reading itself. The watermark W says "every minute before W is complete in the table", so after a
-// crash the minutes from W on are recomputed exactly from the stored readings.
+// crash the minutes from W on are recomputed exactly from the stored readings. To find those readings
+// without scanning the table, a rowid mark R is kept: a reading timed ≥ W cannot have been stored
+// before R (it would have been too far in the future then), so recovery reads rowid > R only.
 import { getMeta, setMeta, NUMERIC_SIGNS, SIGN_COLUMNS, type IomtDatabase } from './db';
 import type { VitalSign } from './vitals';
 
@@ -46,9 +48,16 @@ export class Rollups {
   /** Values of the transaction in progress, applied to `open` only once it committed. */
   private pending: Array<string | number> = [];
   private watermark: number;
+  private rowidMark: number;
+  /** (wall time, highest readings rowid) seen at recent ticks, to move the rowid mark forward. */
+  private readonly rowidSamples: Array<[number, number]> = [];
   private readonly upsert;
 
-  constructor(private readonly db: IomtDatabase) {
+  constructor(
+    private readonly db: IomtDatabase,
+    /** The service's future-timestamp limit (a reading is at most this far ahead of when it was stored). */
+    private readonly maxFutureMs = 2 * 60_000,
+  ) {
     this.upsert = db.prepare(
       `INSERT INTO rollups_1m (visit_id, sign, bucket, n, sum, min, max, last_t, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(visit_id, sign, bucket) DO UPDATE SET
@@ -56,6 +65,9 @@ export class Rollups {
          last = CASE WHEN excluded.last_t >= last_t THEN excluded.last ELSE last END, last_t = MAX(last_t, excluded.last_t)`,
     );
     this.watermark = Number(getMeta(db, 'rollup_watermark') ?? 0);
+    this.rowidMark = Number(getMeta(db, 'rollup_rowid_mark') ?? 0);
+    // Rowids restart from 1 only if the table was emptied (retention): the mark is then meaningless.
+    if (this.maxRowid() < this.rowidMark) this.rowidMark = 0;
     this.recover();
   }
 
@@ -64,7 +76,7 @@ export class Rollups {
     const from = this.watermark;
     const cols = NUMERIC_SIGNS.map((s) => SIGN_COLUMNS[s]);
     const agg = new Map<string, Aggregate>();
-    const rows = this.db.prepare(`SELECT visit_id, t, ${cols.join(', ')} FROM readings WHERE t >= ?`).iterate(from) as Iterable<Record<string, number | string | null>>;
+    const rows = this.db.prepare(`SELECT visit_id, t, ${cols.join(', ')} FROM readings WHERE rowid > ? AND t >= ?`).iterate(this.rowidMark, from) as Iterable<Record<string, number | string | null>>;
     for (const row of rows) {
       const t = row.t as number;
       const bucket = Math.floor(t / MINUTE) * MINUTE;
@@ -127,7 +139,12 @@ export class Rollups {
   /** Merges finished minutes into the table and advances the watermark. */
   tick(now = Date.now()): void {
     const next = Math.max(this.watermark, Math.floor(now / MINUTE) * MINUTE - MINUTE);
-    if (next === this.watermark && this.open.size === 0) return;
+    const maxRowid = this.maxRowid();
+    this.rowidSamples.push([now, maxRowid]);
+    // Readings stored before (W - maxFuture - a minute's margin) cannot be timed ≥ W.
+    let mark = maxRowid < this.rowidMark ? 0 : this.rowidMark;
+    while (this.rowidSamples.length > 0 && this.rowidSamples[0][0] <= next - this.maxFutureMs - MINUTE) mark = Math.max(mark, this.rowidSamples.shift()![1]);
+    if (next === this.watermark && this.open.size === 0 && mark === this.rowidMark) return;
     const done: Array<[string, VitalSign, number, Aggregate]> = [];
     for (const [visit, bySign] of this.open) {
       for (const [sign, byBucket] of bySign) {
@@ -137,7 +154,9 @@ export class Rollups {
     this.db.transaction(() => {
       for (const [visit, sign, bucket, a] of done) this.upsert.run(visit, sign, bucket, a.n, a.sum, a.min, a.max, a.lastT, a.last);
       setMeta(this.db, 'rollup_watermark', String(next));
+      setMeta(this.db, 'rollup_rowid_mark', String(mark));
     })();
+    this.rowidMark = mark;
     for (const [visit, sign, bucket] of done) {
       const bySign = this.open.get(visit)!;
       const byBucket = bySign.get(sign)!;
@@ -146,6 +165,10 @@ export class Rollups {
       if (bySign.size === 0) this.open.delete(visit);
     }
     this.watermark = next;
+  }
+
+  private maxRowid(): number {
+    return (this.db.prepare('SELECT MAX(rowid) AS r FROM readings').get() as { r: number | null }).r ?? 0;
   }
 
   /** Everything, including the minute in progress (shutdown). */

@@ -132,7 +132,7 @@ export class IomtService {
       temperatureMs: this.config.news2.temperatureWindowMs,
       assessmentMs: this.config.news2.assessmentWindowMs,
     });
-    this.rollups = new Rollups(this.db);
+    this.rollups = new Rollups(this.db, this.config.maxFutureMs);
     this.limiter = new RateLimiter(this.config.rateLimit);
     this.quarantineLimiter = new RateLimiter(this.config.rateLimit);
     const cols = Object.values(SIGN_COLUMNS);
