@@ -79,12 +79,13 @@ CREATE TABLE IF NOT EXISTS visits (
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- The idempotency gate: a (device, message id) is processed once, whatever it turned into.
+-- The idempotency gate: a (device, message id) at its time is processed once, whatever it turned
+-- into. Keyed by the message's day first, so expiring old keys is a range delete, not a table scan.
 CREATE TABLE IF NOT EXISTS seen_messages (
+  day INTEGER NOT NULL,
   device_id TEXT NOT NULL,
   message_id TEXT NOT NULL,
-  t INTEGER NOT NULL,
-  PRIMARY KEY (device_id, message_id)
+  PRIMARY KEY (day, device_id, message_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS readings (

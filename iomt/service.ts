@@ -69,6 +69,7 @@ interface VisitNews2State {
 }
 
 const PAYLOAD_SAMPLE_BYTES = 4096;
+const DAY_MS = 86_400_000;
 
 interface MessageEffects {
   kind: 'message';
@@ -137,7 +138,7 @@ export class IomtService {
     this.quarantineLimiter = new RateLimiter(this.config.rateLimit);
     const cols = Object.values(SIGN_COLUMNS);
     this.stmts = {
-      seen: this.db.prepare('INSERT OR IGNORE INTO seen_messages (device_id, message_id, t) VALUES (?, ?, ?)'),
+      seen: this.db.prepare('INSERT OR IGNORE INTO seen_messages (day, device_id, message_id) VALUES (?, ?, ?)'),
       reading: this.db.prepare(
         `INSERT INTO readings (visit_id, patient_id, binding_id, device_id, message_id, t, received_at, ${cols.join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ?, ${cols.map(() => '?').join(', ')})`,
       ),
@@ -388,7 +389,8 @@ export class IomtService {
     const m = item.message;
     const direct = item.direct;
     const msgTime = m.observations.length ? m.observations[0].t : Date.parse(m.time);
-    if (this.stmts.seen.run(m.deviceId, m.messageId, msgTime).changes === 0) {
+    // A re-send repeats the message's time, so its day: (day, device, message id) finds it.
+    if (this.stmts.seen.run(Math.floor(msgTime / DAY_MS), m.deviceId, m.messageId).changes === 0) {
       this.counters.duplicates++;
       return { status: 'duplicate', deviceId: m.deviceId, messageId: m.messageId };
     }
@@ -609,14 +611,23 @@ export class IomtService {
     this.quarantineLimiter.prune(now);
   }
 
-  /** Drops raw readings and quarantine past retention, and idempotency keys past the lateness limit. */
+  /**
+   * Drops raw readings and quarantine past retention, and idempotency keys past the lateness limit.
+   * Readings are deleted from the oldest rowid in bounded chunks (rowids follow arrival, so roughly
+   * time): no full-table scan, and the writer is never blocked for long.
+   */
   prune(now = this.now()): void {
-    const day = 86_400_000;
-    this.db.prepare('DELETE FROM readings WHERE t < ?').run(now - this.config.retention.readingsDays * day);
-    this.db.prepare('DELETE FROM unassigned WHERE t < ?').run(now - this.config.retention.readingsDays * day);
-    this.db.prepare('DELETE FROM quarantine WHERE received_at < ?').run(now - this.config.retention.quarantineDays * day);
+    const cutoff = now - this.config.retention.readingsDays * DAY_MS;
+    for (const table of ['readings', 'unassigned']) {
+      for (let chunk = 0; chunk < 200; chunk++) {
+        const first = this.db.prepare(`SELECT rowid AS r, t FROM ${table} ORDER BY rowid LIMIT 1`).get() as { r: number; t: number } | undefined;
+        if (!first || first.t >= cutoff) break;
+        this.db.prepare(`DELETE FROM ${table} WHERE rowid < ? AND t < ?`).run(first.r + 5000, cutoff);
+      }
+    }
+    this.db.prepare('DELETE FROM quarantine WHERE received_at < ?').run(now - this.config.retention.quarantineDays * DAY_MS);
     // A message older than maxAge is refused anyway, so its idempotency key is no longer needed.
-    this.db.prepare('DELETE FROM seen_messages WHERE t < ?').run(now - this.config.maxAgeMs - 3600_000);
+    this.db.prepare('DELETE FROM seen_messages WHERE day < ?').run(Math.floor((now - this.config.maxAgeMs) / DAY_MS) - 1);
   }
 
   private restoreNews2State(): void {

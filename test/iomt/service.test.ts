@@ -47,7 +47,7 @@ describe('iomt/service', () => {
     const t = Date.now();
     assert.equal((await ingest('MON-1', 'same', t, NORMAL_SET)).status, 'stored');
     assert.equal((await ingest('MON-1', 'same', t, NORMAL_SET)).status, 'duplicate');
-    assert.equal((await ingest('MON-1', 'same', t + 1000, [{ code: 'hr', value: 99, unit: '/min' }])).status, 'duplicate');
+    assert.equal((await ingest('MON-1', 'same', t, [{ code: 'hr', value: 99, unit: '/min' }])).status, 'duplicate');
     assert.equal(readingsOf('V1'), 1);
   });
 
@@ -319,6 +319,19 @@ describe('iomt/service', () => {
     svc.housekeeping(Date.now() + 5 * MIN);
     const flushed = svc.series('V11', 'heart-rate', t0 - MIN, Date.now() + MIN, MIN) as Array<{ n: number }>;
     assert.equal(flushed.reduce((s, p) => s + p.n, 0), 30);
+  });
+
+  it('retention drops old readings and idempotency keys without touching recent ones', async () => {
+    svc.registry.upsertDevice({ id: 'MON-14' });
+    svc.registry.bind({ deviceId: 'MON-14', visitId: 'V14', patientId: 'P14', from: Date.now() - 3 * 3600_000 });
+    for (let i = 0; i < 20; i++) await ingest('MON-14', `old${i}`, Date.now() - 2 * 3600_000 + i * 1000, [{ code: 'hr', value: 70, unit: '/min' }]);
+    await ingest('MON-14', 'new', Date.now(), [{ code: 'hr', value: 71, unit: '/min' }]);
+    const seenBefore = (svc.db.prepare('SELECT COUNT(*) AS n FROM seen_messages').get() as { n: number }).n;
+    // 90 days of retention, seen 2 days later: the two-hour-old readings go, today's stay.
+    svc.prune(Date.now() + 90 * 86_400_000 - 3600_000);
+    assert.equal(readingsOf('V14'), 1);
+    svc.prune(Date.now() + 3 * 86_400_000);
+    assert.ok((svc.db.prepare('SELECT COUNT(*) AS n FROM seen_messages').get() as { n: number }).n < seenBefore);
   });
 
   it('assigns held readings to a visit only on an explicit operator action', async () => {
