@@ -261,36 +261,27 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
     }
     const ascii = this.remoteOf(connection)?.asciiNames ?? false;
     // Modalities repeat the same query shape all day: each item's encoded answer is cached per shape
-    // (on the snapshot entry, so a refresh drops it), and all answers leave in one socket write.
+    // (on the snapshot entry, so a refresh drops it), and the answers leave in batches of one write.
     const shape = `${returnKeyShape(query)}|${ascii ? 'ascii' : 'utf8'}|${message.transferSyntax}`;
-    connection.socket.cork();
-    try {
-      for (const entry of entries) {
-        const cache = (entry.encoded ??= new Map<string, Buffer>());
-        let bytes = cache.get(shape);
-        if (!bytes) {
-          const projected = projectReturnKeys(query, entry.item);
-          bytes = connection.encodeDataset(message.contextId, ascii ? foldItemToAscii(projected) : { SpecificCharacterSet: 'ISO_IR 192', ...projected });
-          if (cache.size < 16) cache.set(shape, bytes);
-        }
-        await exchange.respond({ Status: Status.Pending }, bytes);
+    let batch: Buffer[] = [];
+    for (const entry of entries) {
+      const cache = (entry.encoded ??= new Map<string, Buffer>());
+      let bytes = cache.get(shape);
+      if (!bytes) {
+        const projected = projectReturnKeys(query, entry.item);
+        bytes = connection.encodeDataset(message.contextId, ascii ? foldItemToAscii(projected) : { SpecificCharacterSet: 'ISO_IR 192', ...projected });
+        if (cache.size < 16) cache.set(shape, bytes);
+      }
+      batch.push(bytes);
+      if (batch.length >= 256) {
+        await exchange.respondPending(batch);
+        batch = [];
         if (connection.isClosed()) return;
       }
-      this.emit('worklist-query', { callingAe: connection.callingAeTitle, query, results: entries.length });
-      await exchange.respond({ Status: Status.Success });
-    } finally {
-      if (!connection.socket.destroyed) connection.socket.uncork();
     }
-    // Backpressure once per query rather than per item.
-    if (connection.socket.writableNeedDrain && !connection.isClosed()) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          connection.socket.off('drain', done).off('close', done);
-          resolve();
-        };
-        connection.socket.on('drain', done).on('close', done);
-      });
-    }
+    await exchange.respondPending(batch);
+    this.emit('worklist-query', { callingAe: connection.callingAeTitle, query, results: entries.length });
+    return exchange.respond({ Status: Status.Success });
   }
 
   // ---- storage -------------------------------------------------------------------------------

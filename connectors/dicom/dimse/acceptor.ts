@@ -25,6 +25,8 @@ export interface DimseExchange {
   message: IncomingMessage;
   /** Sends a response (C-FIND may call it many times with Pending before the final status); a Buffer is an already encoded dataset. */
   respond(fields: CommandElements & { Status: number }, dataset?: Record<string, unknown> | Buffer): Promise<void>;
+  /** Many Pending responses at once (C-FIND matches), each with its encoded identifier: one socket write. */
+  respondPending(datasets: Buffer[]): Promise<void>;
 }
 
 export interface AcceptorApplication {
@@ -128,6 +130,12 @@ export class AssociationAcceptor extends DimseConnection {
         };
         const bytes = dataset === undefined ? undefined : Buffer.isBuffer(dataset) ? dataset : this.encodeDataset(message.contextId, dataset);
         await this.sendMessage(message.contextId, command, bytes);
+      },
+      respondPending: async (datasets) => {
+        if (final) throw new Error(`a final response was already sent for message ${request.MessageID}`);
+        if (datasets.length === 0) return;
+        responded = true;
+        await this.sendPendingBatch(message.contextId, { CommandField: field | 0x8000, MessageIDBeingRespondedTo: request.MessageID, AffectedSOPClassUID: request.AffectedSOPClassUID, Status: Status.Pending }, datasets);
       },
     };
     try {

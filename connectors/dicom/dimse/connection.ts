@@ -167,6 +167,18 @@ export abstract class DimseConnection extends (Network as unknown as new (socket
     }
   }
 
+  /** The same command (one encoding) before each dataset, all in one socket write: C-FIND pendings. */
+  async sendPendingBatch(contextId: number, command: CommandElements, datasets: Buffer[]): Promise<void> {
+    if (this.state === 'closed') throw new Error(`association ${this.connectionId} is closed (${this.closeReason ?? 'closed'})`);
+    const commandPdu = Buffer.concat(writePDataTf(contextId, true, encodeCommand({ ...command, CommandDataSetType: DATASET_PRESENT }), this.peerMaxPduLength));
+    const parts: Buffer[] = [];
+    for (const dataset of datasets) {
+      parts.push(commandPdu);
+      for (const b of writePDataTf(contextId, false, dataset, this.peerMaxPduLength)) parts.push(b);
+    }
+    if (!this.socket.write(Buffer.concat(parts))) await this.drain();
+  }
+
   private async sendFileSlice(contextId: number, slice: FileSlice): Promise<void> {
     const maxValue = (this.peerMaxPduLength > 0 ? Math.min(this.peerMaxPduLength, 4 * 1024 * 1024) : 1024 * 1024) - 6;
     if (slice.length === 0) {
