@@ -154,9 +154,14 @@ async function runBaseline(mosq: MosquittoProcess, rate: number): Promise<StepRe
   const total = Math.round(rate * SECONDS);
   let received = 0;
   let lastAt = 0;
-  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(mosq.port), '-q', '1', '-i', `bench-sub-${rate}`, '-t', 'hospital/bench/#', '-C', String(total), '-F', '%I'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // /usr/bin/time reports mosquitto_sub's own CPU time when it exits (after -C messages).
+  const timed = fs.existsSync('/usr/bin/time');
+  const args = ['-h', '127.0.0.1', '-p', String(mosq.port), '-q', '1', '-i', `bench-sub-${rate}`, '-t', 'hospital/bench/#', '-C', String(total), '-F', '%I'];
+  const sub = timed ? spawn('/usr/bin/time', ['-f', 'CPU %U %S', 'mosquitto_sub', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  sub.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   // Count lines as they arrive (one per message; %I prints the ISO receive time only).
-  sub.stdout.on('data', (d: Buffer) => {
+  sub.stdout!.on('data', (d: Buffer) => {
     for (const b of d) if (b === 0x0a) received++;
     lastAt = Date.now();
   });
@@ -164,9 +169,11 @@ async function runBaseline(mosq: MosquittoProcess, rate: number): Promise<StepRe
   await new Promise((r) => setTimeout(r, 300)); // subscribed before the stream starts
   const pub = await publish(mosq.url, rate, `b${rate}`);
   const done = await waitUntil(() => received >= pub.acknowledged, pub.finishedAt + 30_000);
-  sub.kill('SIGTERM');
+  const killer = setTimeout(() => sub.kill('SIGTERM'), 5000);
   await exited;
+  clearTimeout(killer);
   const end = done ?? lastAt;
+  const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(stderr);
   return {
     consumer: 'mosquitto_sub -q 1 (baseline)',
     rate,
@@ -176,6 +183,7 @@ async function runBaseline(mosq: MosquittoProcess, rate: number): Promise<StepRe
     lagMs: end - pub.finishedAt,
     sustained: done !== undefined && received === pub.acknowledged && end - pub.finishedAt <= GRACE_MS,
     consumerRate: Math.round(received / ((end - pub.startedAt) / 1000)),
+    cpuUsPerMessage: cpu ? Math.round(((Number(cpu[1]) + Number(cpu[2])) * 1e6) / Math.max(1, received)) : undefined,
   };
 }
 
@@ -219,11 +227,16 @@ async function runBaseline(mosq: MosquittoProcess, rate: number): Promise<StepRe
     fs.rmSync(root, { recursive: true, force: true });
   }
   const ratio = best.baseline ? (best.direct ?? 0) / best.baseline : NaN;
+  // CPU per message at the highest rate each sustained (independent of what else loads the machine).
+  const cpuAt = (name: string) => results.find((r) => r.consumer.startsWith(name === 'baseline' ? 'mosquitto_sub' : name === 'engine' ? 'hisbridge via' : 'hisbridge direct') && r.rate === best[name])?.cpuUsPerMessage;
   console.log('\nhighest sustained rate with zero loss (messages/s; each message = one complete vitals set of 8 measurements):');
   console.log(`  hisbridge direct path:  ${best.direct ?? 0}/s (${(best.direct ?? 0) * 8} measurements/s)`);
   if (WITH_ENGINE) console.log(`  hisbridge via engine:   ${best.engine ?? 0}/s`);
   console.log(`  mosquitto_sub baseline: ${best.baseline ?? 0}/s`);
   console.log(`  ratio hisbridge/baseline: ${ratio.toFixed(2)}`);
+  const cd = cpuAt('direct');
+  const cb = cpuAt('baseline');
+  if (cd && cb) console.log(`  consumer CPU per message: hisbridge direct ${cd} µs (${Math.round(1e6 / cd)} messages per CPU second), mosquitto_sub ${cb} µs (${Math.round(1e6 / cb)} per CPU second); ratio ${(cb / cd).toFixed(2)}`);
   console.log(JSON.stringify({ best, ratio, results }));
 })().catch((err) => {
   console.error(err);
