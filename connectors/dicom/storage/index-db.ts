@@ -66,8 +66,6 @@ export interface ExceptionRow {
 }
 
 export interface RecordedInstance {
-  /** False when this SOP Instance UID was already indexed (a resend: the file was replaced). */
-  isNew: boolean;
   /** True when this instance created the study row. */
   newStudy: boolean;
 }
@@ -119,7 +117,6 @@ export class DicomIndex {
     this.db.exec(schema);
     const db = this.db;
     this.stmts = {
-      instanceExists: db.prepare('SELECT 1 FROM instances WHERE sop_instance_uid = ?').pluck(),
       upsertInstance: db.prepare(`INSERT INTO instances (sop_instance_uid, sop_class_uid, series_uid, study_uid, transfer_syntax, path, size, instance_number, received_at, calling_ae)
         VALUES (@sop_instance_uid, @sop_class_uid, @series_uid, @study_uid, @transfer_syntax, @path, @size, @instance_number, @received_at, @calling_ae)
         ON CONFLICT(sop_instance_uid) DO UPDATE SET sop_class_uid = excluded.sop_class_uid, series_uid = excluded.series_uid, study_uid = excluded.study_uid,
@@ -158,30 +155,50 @@ export class DicomIndex {
     return this.recordTx(header, file);
   }
 
+  /** Studies and series this process has already written, so a study's later instances cost two statements. */
+  private readonly studyTouchedAt = new Map<string, number>();
+  private readonly knownSeries = new Set<string>();
+
   private readonly recordTx = (() => {
     const run = (header: InstanceHeader & { sopClassUid: string; sopInstanceUid: string; studyInstanceUid: string; seriesInstanceUid: string }, file: { path: string; size: number; transferSyntax: string; callingAe: string; receivedAt: string }): RecordedInstance => {
-      const existed = this.stmts.instanceExists.get(header.sopInstanceUid) !== undefined;
-      const studyInsert = this.stmts.insertStudy.run({
-        study_uid: header.studyInstanceUid,
-        patient_id: header.patientId ?? null,
-        patient_name: header.patientName ?? null,
-        patient_birth_date: header.patientBirthDate ?? null,
-        patient_sex: header.patientSex ?? null,
-        accession: header.accessionNumber ?? header.requestAttributes[0]?.accessionNumber ?? null,
-        study_date: header.studyDate ?? null,
-        study_time: header.studyTime ?? null,
-        study_description: header.studyDescription ?? null,
-        modality: header.modality ?? null,
-        calling_ae: file.callingAe,
-        at: file.receivedAt,
-      });
-      if (studyInsert.changes === 0) this.stmts.touchStudy.run(file.receivedAt, header.studyInstanceUid);
-      this.stmts.upsertSeries.run(header.seriesInstanceUid, header.studyInstanceUid, header.modality ?? null, header.seriesNumber ?? null, header.seriesDescription ?? null);
+      const study = header.studyInstanceUid;
+      const now = Date.now();
+      const touched = this.studyTouchedAt.get(study);
+      let newStudy = false;
+      if (touched === undefined) {
+        const studyInsert = this.stmts.insertStudy.run({
+          study_uid: study,
+          patient_id: header.patientId ?? null,
+          patient_name: header.patientName ?? null,
+          patient_birth_date: header.patientBirthDate ?? null,
+          patient_sex: header.patientSex ?? null,
+          accession: header.accessionNumber ?? header.requestAttributes[0]?.accessionNumber ?? null,
+          study_date: header.studyDate ?? null,
+          study_time: header.studyTime ?? null,
+          study_description: header.studyDescription ?? null,
+          modality: header.modality ?? null,
+          calling_ae: file.callingAe,
+          at: file.receivedAt,
+        });
+        newStudy = studyInsert.changes > 0;
+        if (!newStudy) this.stmts.touchStudy.run(file.receivedAt, study);
+        if (this.studyTouchedAt.size > 100_000) this.studyTouchedAt.clear();
+        this.studyTouchedAt.set(study, now);
+      } else if (now - touched >= 1000) {
+        // The quiet period counts in seconds: the last-received stamp needs no finer updates.
+        this.stmts.touchStudy.run(file.receivedAt, study);
+        this.studyTouchedAt.set(study, now);
+      }
+      if (!this.knownSeries.has(header.seriesInstanceUid)) {
+        this.stmts.upsertSeries.run(header.seriesInstanceUid, study, header.modality ?? null, header.seriesNumber ?? null, header.seriesDescription ?? null);
+        if (this.knownSeries.size > 100_000) this.knownSeries.clear();
+        this.knownSeries.add(header.seriesInstanceUid);
+      }
       this.stmts.upsertInstance.run({
         sop_instance_uid: header.sopInstanceUid,
         sop_class_uid: header.sopClassUid,
         series_uid: header.seriesInstanceUid,
-        study_uid: header.studyInstanceUid,
+        study_uid: study,
         transfer_syntax: file.transferSyntax,
         path: file.path,
         size: file.size,
@@ -189,9 +206,11 @@ export class DicomIndex {
         received_at: file.receivedAt,
         calling_ae: file.callingAe,
       });
-      return { isNew: !existed, newStudy: studyInsert.changes > 0 };
+      return { newStudy };
     };
-    return (h: Parameters<typeof run>[0], f: Parameters<typeof run>[1]) => this.db.transaction(run)(h, f);
+    // Created on first use: field initialisers run before the constructor has opened the database.
+    let tx: ((h: Parameters<typeof run>[0], f: Parameters<typeof run>[1]) => RecordedInstance) | undefined;
+    return (h: Parameters<typeof run>[0], f: Parameters<typeof run>[1]) => (tx ??= this.db.transaction(run))(h, f);
   })();
 
   recordErrored(entry: { receivedAt: string; callingAe: string; sopInstanceUid?: string; status: number; reason: string; path?: string }): number {
@@ -244,6 +263,8 @@ export class DicomIndex {
 
   /** Marks a study complete; false when it already was. */
   completeStudy(studyUid: string, reason: string, at: string): boolean {
+    // The next instance of this study must reopen it (state back to receiving).
+    this.studyTouchedAt.delete(studyUid);
     return this.stmts.complete.run(at, reason, studyUid).changes > 0;
   }
 
