@@ -9,7 +9,7 @@ import { freePort, startRecorder, waitFor } from '../helpers/engine';
 import { requireService } from '../helpers/peers';
 import { createTestDatabase } from '../helpers/stores';
 
-const TOTAL = Number(process.env.FAILOVER_MESSAGES ?? 20_000);
+const TOTAL = Number(process.env.FAILOVER_MESSAGES ?? 50_000);
 const IN_FLIGHT = 48;
 
 interface Node {
