@@ -2,19 +2,13 @@
 // and stores it. Publishing the same source again is idempotent (same inputs → the stored document
 // is kept), and changed inputs (a corrected result, an amended report) make a new version that
 // replaces the previous one (RPLC). `buildForVisit` assembles every document of a visit from the HIS.
-import crypto from 'node:crypto';
 import type { Facility, ImagingOrder, LabOrder, Result, Staff, StaffRef } from '../model';
 import type { HisLookups } from '../his/lookups';
-import { buildDischargeSummary } from './cda/discharge-summary';
-import { buildImagingReport } from './cda/imaging-report';
-import { buildLabReport } from './cda/lab-report';
-import { buildVitalSigns } from './cda/vital-signs';
-import { documentReference, encounterResource, imagingResources, labResources, patientResource, vitalResources, type FhirResource } from './fhir/map';
 import type { StudyLookup } from './imaging';
 import type { EmrOids } from './oids';
-import { signCanonical } from './sign/signer';
+import { buildDocument, inputHashOf, prepareDocument, type InputOf, type Prepared } from './prepare';
 import type { SigningIdentity } from './sign/keys';
-import type { DocumentMeta, DocumentStore } from './store/document-store';
+import type { DocumentMeta, DocumentStore, InsertDocument } from './store/document-store';
 import {
   EmrInputError,
   type BuiltDocument,
@@ -28,8 +22,6 @@ import {
 } from './types';
 
 export const EMR_SERVICE = 'emr';
-
-type InputOf<T extends EmrDocumentType> = T extends 'lab-report' ? LabReportInput : T extends 'imaging-report' ? ImagingReportInput : T extends 'vital-signs' ? VitalSignsInput : DischargeSummaryInput;
 
 export interface PublishOutcome {
   type: EmrDocumentType;
@@ -49,19 +41,6 @@ export interface EmrServiceOptions {
   facility: Facility;
   studies?: StudyLookup;
   now?: () => Date;
-}
-
-/** Stable JSON (sorted keys) so the input hash does not depend on property order. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export class EmrService {
@@ -89,32 +68,12 @@ export class EmrService {
 
   /** Builds the unsigned document (no store): what the benchmark baseline measures. */
   build<T extends EmrDocumentType>(type: T, ctx: DocumentContext, input: InputOf<T>): BuiltDocument {
-    const options = { now: this.now };
-    switch (type) {
-      case 'lab-report':
-        return buildLabReport(this.oids, ctx, input as LabReportInput, options);
-      case 'imaging-report':
-        return buildImagingReport(this.oids, ctx, input as ImagingReportInput, options);
-      case 'vital-signs':
-        return buildVitalSigns(this.oids, ctx, input as VitalSignsInput, options);
-      case 'discharge-summary':
-        return buildDischargeSummary(this.oids, ctx, input as DischargeSummaryInput, options);
-      default:
-        throw new Error(`unknown document type "${type}"`);
-    }
+    return buildDocument(this.oids, type, ctx, input, this.now);
   }
 
-  private fhirFor(type: EmrDocumentType, built: BuiltDocument, input: unknown): FhirResource[] {
-    switch (type) {
-      case 'lab-report':
-        return labResources(this.oids, built, input as LabReportInput);
-      case 'imaging-report':
-        return imagingResources(this.oids, built, input as ImagingReportInput);
-      case 'vital-signs':
-        return vitalResources(this.oids, built, input as VitalSignsInput);
-      default:
-        return [];
-    }
+  /** What a worker needs to build and sign like this service (emr/parallel.ts). */
+  environment(): { oids: EmrOids; facility: Facility; identity: SigningIdentity } {
+    return { oids: this.oids, facility: this.facility, identity: this.identity };
   }
 
   /**
@@ -123,25 +82,51 @@ export class EmrService {
    * data throws EmrInputError (nothing is stored).
    */
   publish<T extends EmrDocumentType>(type: T, ctx: DocumentContext, input: InputOf<T>, sourceKey: string): PublishOutcome {
-    const inputHash = crypto
-      .createHash('sha256')
-      .update(stableJson({ type, input, patient: ctx.patient, visit: ctx.visit, author: ctx.author, legal: ctx.legalAuthenticator, facility: ctx.facility, department: ctx.department }))
-      .digest('hex');
+    const prepared = this.prepare(type, ctx, input, sourceKey);
+    if (!('insert' in prepared)) return prepared;
+    const [document] = this.store.insertMany([prepared.insert]);
+    return { ...prepared.outcome, document };
+  }
+
+  /**
+   * Many documents at once (back-fills, benchmarks): each is built and signed, then all are stored
+   * in one transaction. Missing data makes that item an `error` outcome; the others are stored.
+   */
+  publishMany(items: Array<{ type: EmrDocumentType; ctx: DocumentContext; input: unknown; sourceKey: string }>): PublishOutcome[] {
+    const outcomes: PublishOutcome[] = new Array(items.length);
+    let pending: Array<{ index: number; insert: InsertDocument; outcome: PublishOutcome }> = [];
+    const inBatch = new Set<string>();
+    const flush = () => {
+      const stored = this.store.insertMany(pending.map((p) => p.insert));
+      pending.forEach((p, k) => (outcomes[p.index] = { ...p.outcome, document: stored[k] }));
+      pending = [];
+      inBatch.clear();
+    };
+    items.forEach((item, index) => {
+      // A second version of a source in the same batch needs the first one stored.
+      if (inBatch.has(item.sourceKey)) flush();
+      try {
+        const prepared = this.prepare(item.type, item.ctx, item.input as InputOf<EmrDocumentType>, item.sourceKey);
+        if (!('insert' in prepared)) outcomes[index] = prepared;
+        else {
+          pending.push({ index, ...prepared });
+          inBatch.add(item.sourceKey);
+        }
+      } catch (error) {
+        if (!(error instanceof EmrInputError)) throw error;
+        outcomes[index] = { type: item.type, sourceKey: item.sourceKey, status: 'error', error: error.message, element: error.element };
+      }
+    });
+    if (pending.length) flush();
+    return outcomes;
+  }
+
+  /** Everything but the store: version, build, signature, FHIR resources. */
+  private prepare<T extends EmrDocumentType>(type: T, ctx: DocumentContext, input: InputOf<T>, sourceKey: string): PublishOutcome | Prepared {
+    const inputHash = inputHashOf(type, ctx, input);
     const previous = this.store.currentBySource(sourceKey);
     if (previous && previous.inputHash === inputHash) return { type, sourceKey, status: 'unchanged', document: previous };
-    const versioned: DocumentContext = previous
-      ? { ...ctx, setId: previous.setId, version: previous.version + 1, replaces: { id: previous.id, setId: previous.setId, version: previous.version } }
-      : ctx;
-    const built = this.build(type, versioned, input);
-    const signedXml = signCanonical(built.xml, this.identity);
-    const size = Buffer.byteLength(signedXml, 'utf8');
-    const sha1Base64 = crypto.createHash('sha1').update(signedXml, 'utf8').digest('base64');
-    const fhir: FhirResource[] = [patientResource(this.oids, ctx.patient)];
-    if (ctx.visit) fhir.push(encounterResource(this.oids, ctx.visit, this.facility));
-    fhir.push(...this.fhirFor(type, built, input));
-    fhir.push(documentReference(this.oids, built, { size, sha1Base64, status: 'current', facility: this.facility, legalAuthenticator: (ctx.legalAuthenticator ?? ctx.author)?.name }));
-    const document = this.store.insert({ built, signedXml, patient: ctx.patient, sourceKey, inputHash, fhir });
-    return { type, sourceKey, status: previous ? 'corrected' : 'created', document, warnings: built.warnings.length ? built.warnings : undefined };
+    return prepareDocument({ oids: this.oids, facility: this.facility, identity: this.identity, now: this.now }, { type, ctx, input, sourceKey, inputHash, previous });
   }
 
   /** Like publish, but a missing element becomes an `error` outcome instead of an exception. */

@@ -15,19 +15,33 @@ export type Attributes = Record<string, AttributeValue>;
 // eslint-disable-next-line no-control-regex
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+// Most values (codes, OIDs, numbers, times) are plain printable ASCII: they skip normalization.
+const PLAIN_ASCII = /^[\x20-\x7E]*$/;
+// eslint-disable-next-line no-control-regex
+const HAS_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
+
 /** Text as it may appear in a document: NFC (one form for Vietnamese diacritics), invalid characters shown as U+FFFD. */
 export function cleanText(value: string): string {
-  return value.normalize('NFC').replace(INVALID_XML_CHARS, '\uFFFD');
+  if (PLAIN_ASCII.test(value)) return value;
+  const nfc = value.normalize('NFC');
+  return HAS_INVALID.test(nfc) ? nfc.replace(INVALID_XML_CHARS, '\uFFFD') : nfc;
 }
+
+const TEXT_SPECIALS = /[&<>\r]/;
+const ATTRIBUTE_SPECIALS = /[&<"\t\n\r]/;
 
 /** Canonical escaping of character data (c14n §2.3: &, <, > and CR). */
 export function escapeText(value: string): string {
-  return cleanText(value).replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;'));
+  const clean = cleanText(value);
+  if (!TEXT_SPECIALS.test(clean)) return clean;
+  return clean.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;'));
 }
 
 /** Canonical escaping of attribute values (c14n §2.3: &, <, ", TAB, LF, CR; `>` stays). */
 export function escapeAttribute(value: string): string {
-  return cleanText(value).replace(/[&<"\t\n\r]/g, (c) => {
+  const clean = cleanText(value);
+  if (!ATTRIBUTE_SPECIALS.test(clean)) return clean;
+  return clean.replace(/[&<"\t\n\r]/g, (c) => {
     switch (c) {
       case '&':
         return '&amp;';

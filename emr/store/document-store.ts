@@ -193,6 +193,8 @@ export class DocumentStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // Index pages of a large store (random document ids) stay in memory: 32 MiB instead of 2.
+    this.db.pragma('cache_size = -32768');
     this.db.exec(SCHEMA);
     const db = this.db;
     this.stmts = {
@@ -201,6 +203,7 @@ export class DocumentStore {
       insertContent: db.prepare('INSERT INTO document_content (doc_no, xml) VALUES (?, ?)'),
       supersede: db.prepare('UPDATE documents SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL'),
       byId: db.prepare('SELECT * FROM documents WHERE id = ?'),
+      byDocNo: db.prepare('SELECT * FROM documents WHERE doc_no = ?'),
       content: db.prepare('SELECT xml FROM document_content WHERE doc_no = ?').pluck(),
       currentBySource: db.prepare('SELECT * FROM documents WHERE source_key = ? AND superseded_by IS NULL'),
       versions: db.prepare('SELECT * FROM documents WHERE set_id = ? ORDER BY version'),
@@ -238,77 +241,91 @@ export class DocumentStore {
    * (built.replaces), that one is marked superseded — its bytes stay as they were.
    */
   insert(doc: InsertDocument): DocumentMeta {
+    return this.insertMany([doc])[0];
+  }
+
+  /** Stores several documents in one transaction (bulk builds): all of them, or none. */
+  insertMany(docs: InsertDocument[]): DocumentMeta[] {
+    const now = Date.now();
+    const run = this.db.transaction(() => docs.map((doc) => this.insertOne(doc, now)));
+    return run().map((docNo) => toMeta(this.stmts.byDocNo.get(docNo)));
+  }
+
+  private insertOne(doc: InsertDocument, now: number): number {
     const { built, signedXml, patient } = doc;
     const bytes = Buffer.from(signedXml, 'utf8');
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-    const now = Date.now();
-    const run = this.db.transaction(() => {
-      if (built.replaces) {
-        const previous = this.stmts.byId.get(built.replaces.id) as any;
-        if (!previous) throw new DocumentNotFoundError(built.replaces.id);
-        if (previous.superseded_by) throw new Error(`document ${built.replaces.id} was already replaced by ${previous.superseded_by}`);
-        if (previous.set_id !== built.setId || previous.version + 1 !== built.version) throw new Error(`a correction of ${previous.id} must keep set id ${previous.set_id} and be version ${previous.version + 1}`);
-        this.stmts.supersede.run(built.id, built.replaces.id);
-        this.stmts.retireFhir.run(previous.doc_no);
-        const json = this.stmts.fhirJson.get('DocumentReference', fhirId(previous.id)) as string | undefined;
-        if (json) {
-          const reference = JSON.parse(json);
-          reference.status = 'superseded';
-          this.stmts.upsertFhir.run('DocumentReference', fhirId(previous.id), previous.doc_no, fhirId(previous.patient_id), previous.service_at, JSON.stringify(reference));
-        }
+    if (built.replaces) {
+      const previous = this.stmts.byId.get(built.replaces.id) as any;
+      if (!previous) throw new DocumentNotFoundError(built.replaces.id);
+      if (previous.superseded_by) throw new Error(`document ${built.replaces.id} was already replaced by ${previous.superseded_by}`);
+      if (previous.set_id !== built.setId || previous.version + 1 !== built.version) throw new Error(`a correction of ${previous.id} must keep set id ${previous.set_id} and be version ${previous.version + 1}`);
+      this.stmts.supersede.run(built.id, built.replaces.id);
+      this.stmts.retireFhir.run(previous.doc_no);
+      const json = this.stmts.fhirJson.get('DocumentReference', fhirId(previous.id)) as string | undefined;
+      if (json) {
+        const reference = JSON.parse(json);
+        reference.status = 'superseded';
+        this.stmts.upsertFhir.run('DocumentReference', fhirId(previous.id), previous.doc_no, fhirId(previous.patient_id), previous.service_at, JSON.stringify(reference));
       }
-      const info = this.stmts.insertDoc.run({
-        id: built.id,
-        set_id: built.setId,
-        version: built.version,
-        type: built.type,
-        title: built.title,
-        patient_id: built.patientId,
-        ma_lk: built.maLk ?? null,
-        service_at: Date.parse(built.serviceAt),
-        created_at: Date.parse(built.createdAt),
-        author: built.authorName,
-        source_key: doc.sourceKey ?? null,
-        input_hash: doc.inputHash ?? null,
-        replaces: built.replaces?.id ?? null,
-        sha256,
-        size: bytes.length,
-      });
-      const docNo = Number(info.lastInsertRowid);
-      this.stmts.insertContent.run(docNo, bytes);
-      this.upsertPatient(patient, now);
-      for (const v of built.labValues) {
-        this.stmts.insertLab.run({
-          doc_no: docNo,
-          patient_id: built.patientId,
-          code: v.code,
-          loinc: v.loinc ?? null,
-          name: v.name,
-          value_text: v.valueText,
-          value_num: v.valueNum,
-          unit: v.unit ?? null,
-          flag: v.flag ?? null,
-          ref_low: v.refLow ?? null,
-          ref_high: v.refHigh ?? null,
-          ref_text: v.refText ?? null,
-          observed_at: Date.parse(v.observedAt),
-        });
-      }
-      for (const v of built.vitalValues) this.stmts.insertVital.run(docNo, built.patientId, v.loinc, v.value, v.unit ?? null, Date.parse(v.effectiveAt));
-      for (const n of built.news2 ?? []) {
-        this.stmts.insertNews2.run(docNo, built.patientId, Date.parse(n.at), n.complete ? 1 : 0, n.total ?? null, n.risk ?? null, n.partialScore ?? null, n.missing ? n.missing.join(',') : null);
-      }
-      for (const resource of doc.fhir ?? []) {
-        const shared = resource.resourceType === 'Patient' || resource.resourceType === 'Encounter';
-        this.stmts.upsertFhir.run(resource.resourceType, resource.id, shared ? null : docNo, fhirId(built.patientId), fhirDate(resource as Record<string, unknown>) ?? Date.parse(built.serviceAt), JSON.stringify(resource));
-      }
-      return docNo;
+    }
+    const info = this.stmts.insertDoc.run({
+      id: built.id,
+      set_id: built.setId,
+      version: built.version,
+      type: built.type,
+      title: built.title,
+      patient_id: built.patientId,
+      ma_lk: built.maLk ?? null,
+      service_at: Date.parse(built.serviceAt),
+      created_at: Date.parse(built.createdAt),
+      author: built.authorName,
+      source_key: doc.sourceKey ?? null,
+      input_hash: doc.inputHash ?? null,
+      replaces: built.replaces?.id ?? null,
+      sha256,
+      size: bytes.length,
     });
-    const docNo = run();
-    return toMeta(this.db.prepare('SELECT * FROM documents WHERE doc_no = ?').get(docNo));
+    const docNo = Number(info.lastInsertRowid);
+    this.stmts.insertContent.run(docNo, bytes);
+    this.upsertPatient(patient, now);
+    for (const v of built.labValues) {
+      this.stmts.insertLab.run({
+        doc_no: docNo,
+        patient_id: built.patientId,
+        code: v.code,
+        loinc: v.loinc ?? null,
+        name: v.name,
+        value_text: v.valueText,
+        value_num: v.valueNum,
+        unit: v.unit ?? null,
+        flag: v.flag ?? null,
+        ref_low: v.refLow ?? null,
+        ref_high: v.refHigh ?? null,
+        ref_text: v.refText ?? null,
+        observed_at: Date.parse(v.observedAt),
+      });
+    }
+    for (const v of built.vitalValues) this.stmts.insertVital.run(docNo, built.patientId, v.loinc, v.value, v.unit ?? null, Date.parse(v.effectiveAt));
+    for (const n of built.news2 ?? []) {
+      this.stmts.insertNews2.run(docNo, built.patientId, Date.parse(n.at), n.complete ? 1 : 0, n.total ?? null, n.risk ?? null, n.partialScore ?? null, n.missing ? n.missing.join(',') : null);
+    }
+    const patientKey = fhirId(built.patientId);
+    for (const resource of doc.fhir ?? []) {
+      const shared = resource.resourceType === 'Patient' || resource.resourceType === 'Encounter';
+      const json = JSON.stringify(resource);
+      // Patient and Encounter are shared by many documents: rewritten only when they changed.
+      if (shared && this.stmts.fhirJson.get(resource.resourceType, resource.id) === json) continue;
+      this.stmts.upsertFhir.run(resource.resourceType, resource.id, shared ? null : docNo, patientKey, fhirDate(resource as Record<string, unknown>) ?? Date.parse(built.serviceAt), json);
+    }
+    return docNo;
   }
 
   private upsertPatient(patient: Patient, now: number): void {
+    const row = this.stmts.patient.get(patient.id) as any;
+    const cccd = identifierOf(patient, 'CCCD') ?? null;
+    const bhyt = identifierOf(patient, 'BHYT') ?? null;
+    if (row && row.name === patient.name.full && row.cccd === cccd && row.bhyt === bhyt && row.birth_date === (patient.birthDate ?? null) && row.sex === (patient.sex ?? null)) return;
     this.stmts.upsertPatient.run({
       id: patient.id,
       name: patient.name.full,
