@@ -50,10 +50,12 @@ export class HisOutbox {
     this.schedule(0);
   }
 
-  stop(): void {
+  /** Stops the worker; resolves once an update in progress has finished (so the database can close). */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.draining;
   }
 
   /** Queues an update; a pending update with the same key (same order, same purpose) is replaced. */
@@ -81,8 +83,17 @@ export class HisOutbox {
     this.timer.unref();
   }
 
-  private async drain(): Promise<void> {
-    if (this.running || this.stopped) return;
+  private draining: Promise<void> = Promise.resolve();
+
+  private drain(): Promise<void> {
+    if (this.running || this.stopped) return this.draining;
+    this.draining = this.drainOnce().catch((err) => {
+      this.log.error(`HIS outbox worker: ${(err as Error).message}`);
+    });
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<void> {
     this.running = true;
     try {
       for (;;) {

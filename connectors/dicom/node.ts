@@ -158,7 +158,7 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
   async stop(): Promise<void> {
     await this.listener.close();
     await this.reconciler.stop();
-    this.outbox.stop();
+    await this.outbox.stop();
     this.index.close();
     this.deps.reportConnection?.({ id: 'listener', state: 'stopped' });
   }
