@@ -139,6 +139,14 @@ describe('dicom: MPPS and storage commitment', function () {
           [wrongClass.sopInstanceUid, 0x0119],
         ],
       );
+      // Requests that are not valid N-ACTIONs get their status, and no report.
+      const ctx = association.findContext(SopClass.StorageCommitmentPushModel)!;
+      const action = async (command: Record<string, unknown>, dataset: Record<string, unknown>) =>
+        (await association.request(ctx.id, { CommandField: 0x0130, RequestedSOPClassUID: SopClass.StorageCommitmentPushModel, ...command }, association.encodeDataset(ctx.id, dataset))).slice(-1)[0].command;
+      const refs = { ReferencedSOPSequence: [{ ReferencedSOPClassUID: SopClass.CtImageStorage, ReferencedSOPInstanceUID: images[0].sopInstanceUid }] };
+      assert.equal((await action({ RequestedSOPInstanceUID: '1.2.840.10008.1.20.1.1', ActionTypeID: 1 }, refs)).Status, Status.MissingAttribute, 'no Transaction UID: 0120');
+      assert.equal((await action({ RequestedSOPInstanceUID: '1.2.840.10008.1.20.1.1', ActionTypeID: 2 }, { TransactionUID: newUid(), ...refs })).Status, Status.NoSuchActionType, 'action type 2: 0123');
+      assert.equal((await action({ RequestedSOPInstanceUID: '1.2.3', ActionTypeID: 1 }, { TransactionUID: newUid(), ...refs })).Status, Status.NoSuchObjectInstance, 'not the well-known instance: 0112');
     } finally {
       await association.release();
     }
