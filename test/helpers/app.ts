@@ -6,7 +6,7 @@ import { engineConfigSchema, type EngineConfig } from '../../engine/config/confi
 import { ensureEngineCertificates } from '../../engine/certs/certificates';
 import { tempDir } from './engine';
 
-export interface TestApp extends RunningApplication {
+export interface TestApp extends Omit<RunningApplication, 'api'> {
   root: string;
   config: EngineConfig;
   /** Logs in and returns a bearer token for a new user with this role (admin uses the bootstrap account). */

@@ -106,7 +106,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/plain', ...headers } });
+  const res = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'text/plain', ...headers } });
   const text = await res.text();
   let parsed: any = text;
   try {
