@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dicomCli } from '../../connectors/dicom/cli';
 import { modalitySimVerb } from '../../devices/simulators/modality';
-import { openDemoHis, startNode, tempDir, writeStudy, OUR_AE, type DemoHis, type TestNode } from './helpers';
+import { openDemoHis, startNode, tempDir, worklistWindowOrders, writeStudy, OUR_AE, type DemoHis, type TestNode } from './helpers';
 import { newUid } from '../../connectors/dicom/dataset/uid';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -79,7 +79,7 @@ describe('dicom: CLI and simulator verbs', function () {
     assert.equal(echoed.code, 0);
     assert.match(echoed.stdout, /C-ECHO HISBRIDGE@127\.0\.0\.1:\d+: success/);
 
-    const orders = await demo.his.scheduledImagingOrders({});
+    const orders = await worklistWindowOrders(demo.his);
     const found = await capture(() => dicomCli.commands['find-worklist'].run([...peer(t.port), '--json']));
     assert.equal(found.code, 0, found.stderr);
     const items = JSON.parse(found.stdout);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { requirePeers } from '../helpers/peers';
-import { dcmtk, nextEvent, openDemoHis, startNode, studyForOrder, tempDir, worklistQueryFile, writeStudy, OUR_AE, type DemoHis, type TestNode } from './helpers';
+import { dcmtk, nextEvent, openDemoHis, startNode, studyForOrder, tempDir, worklistQueryFile, worklistWindowOrders, writeStudy, OUR_AE, type DemoHis, type TestNode } from './helpers';
 import { personName } from '../../connectors/dicom/worklist/items';
 import { readPart10Layout } from '../../connectors/dicom/dataset/part10';
 import type { ImagingOrder } from '../../model';
@@ -50,7 +50,7 @@ describe('dicom: conformance with DCMTK', function () {
   });
 
   it('findscu -W returns the demo HIS scheduled imaging orders with Vietnamese names intact', async () => {
-    const orders = await demo.his.scheduledImagingOrders({});
+    const orders = await worklistWindowOrders(demo.his);
     assert.ok(orders.length > 0, 'the demo HIS has orders scheduled today');
     const query = await worklistQueryFile(
       work,
@@ -101,7 +101,7 @@ describe('dicom: conformance with DCMTK', function () {
   });
 
   it('findscu -W with matching keys: modality and station AE, patient name wildcard, accession', async () => {
-    const orders = await demo.his.scheduledImagingOrders({});
+    const orders = await worklistWindowOrders(demo.his);
     const target = orders[0];
     const patient = await demo.his.patientById(target.patientId);
     const family = patient!.name.family!;

@@ -14,6 +14,7 @@ import { syntheticImage, type SyntheticStudy } from '../../connectors/dicom/data
 import { newUid } from '../../connectors/dicom/dataset/uid';
 import type { ImagingOrder, Patient } from '../../model';
 import { personName } from '../../connectors/dicom/worklist/items';
+import { fromHospitalParts, hospitalParts, toHospitalDateTime } from '../../model/datetime';
 
 export function tempDir(prefix = 'hisbridge-dicom-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -145,4 +146,15 @@ export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs = 15_0
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The HIS's worklist over the window a node serves by default (yesterday to 7 days ahead). */
+export async function worklistWindowOrders(his: HisDatabase, extra: Parameters<HisDatabase['scheduledImagingOrders']>[0] = {}): Promise<ImagingOrder[]> {
+  const today = hospitalParts(new Date());
+  return his.scheduledImagingOrders({
+    from: toHospitalDateTime(fromHospitalParts(today.year, today.month, today.day - 1)),
+    to: toHospitalDateTime(fromHospitalParts(today.year, today.month, today.day + 8)),
+    limit: 100_000,
+    ...extra,
+  });
 }

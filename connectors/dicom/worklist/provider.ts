@@ -82,13 +82,18 @@ export class WorklistProvider {
     return this.refreshing;
   }
 
-  private async load(): Promise<Snapshot> {
-    const now = this.now();
-    const today = hospitalParts(now);
+  /** [today − daysBefore, today + daysAfter] in hospital time. */
+  private window(): { from: string; to: string; fromDate: string; toDate: string } {
+    const today = hospitalParts(this.now());
     const from = fromHospitalParts(today.year, today.month, today.day - this.options.daysBefore);
     const to = fromHospitalParts(today.year, today.month, today.day + this.options.daysAfter + 1);
-    const entries = await this.loadEntries({ from: toHospitalDateTime(from), to: toHospitalDateTime(to) });
-    const snapshot = index(entries, yyyymmdd(from), yyyymmdd(new Date(to.getTime() - 1)));
+    return { from: toHospitalDateTime(from), to: toHospitalDateTime(to), fromDate: yyyymmdd(from), toDate: yyyymmdd(new Date(to.getTime() - 1)) };
+  }
+
+  private async load(): Promise<Snapshot> {
+    const w = this.window();
+    const entries = await this.loadEntries({ from: w.from, to: w.to });
+    const snapshot = index(entries, w.fromDate, w.toDate);
     this.snapshot = snapshot;
     return snapshot;
   }
@@ -149,11 +154,10 @@ export class WorklistProvider {
     if (station !== undefined) filter.stationAeTitle = station;
     const modality = exactKey(sps?.Modality);
     if (modality !== undefined) filter.modality = modality;
-    const range = dateRange(dateKey);
-    if (range) {
-      filter.from = range.from;
-      filter.to = range.to;
-    }
+    // No date asked: the same window the snapshot covers, so both modes answer alike.
+    const range = dateRange(dateKey) ?? this.window();
+    filter.from = range.from;
+    filter.to = range.to;
     const entries = await this.loadEntries(filter);
     return entries.filter((e) => matchesIdentifier(query, e.item));
   }
