@@ -23,7 +23,7 @@ describe('dicom: conformance with DCMTK', function () {
   let work: string;
 
   before(async function () {
-    requirePeers(this, 'echoscu', 'findscu', 'storescu', 'dump2dcm');
+    requirePeers(this, 'echoscu', 'findscu', 'storescu', 'dump2dcm', 'dcmdump');
     demo = await openDemoHis();
     work = tempDir();
   });

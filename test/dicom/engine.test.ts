@@ -151,7 +151,7 @@ describe('dicom: through the engine to the PACS', function () {
   });
 
   it('the PACS is down: deliveries retry through the queue and go through when it comes up (storescp as stand-in PACS)', async function () {
-    requirePeers(this, 'storescp', 'storescu');
+    requirePeers(this, 'storescp', 'storescu', 'dcmdump');
     const nodePort = await freePort();
     const pacsPort = await freePort();
     t = await startTestEngine();
