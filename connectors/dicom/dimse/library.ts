@@ -1,58 +1,21 @@
-// The one place that touches dcmjs-dimse. We use its PDU codecs (association negotiation), its
-// DIMSE command classes and its dcmjs-based dataset codec; the socket handling, PDU framing and
-// P-DATA reassembly are ours (see scp-connection.ts), because the library's versions are slow
-// (no TCP_NODELAY, a Buffer.concat per chunk), unbounded (no PDU length check) and keep C-STORE
-// datasets whole in memory. Those overrides reach a few underscore methods of the 0.3.3 build:
-// `assertLibraryInternals` checks they still exist, so an upgrade fails loudly, not subtly.
+// The one place that touches dcmjs-dimse. We use its association PDU codecs (A-ASSOCIATE-RQ/AC/RJ,
+// release, abort) and its Association/PresentationContext model; the socket handling, PDU framing,
+// P-DATA reassembly, DIMSE command sets and datasets are ours (see connection.ts), because the
+// library's are slow (no TCP_NODELAY, a Buffer.concat per chunk, dcmjs for every command), unbounded
+// (no PDU length check) and keep C-STORE datasets whole in memory. We reach a few underscore methods
+// of the pinned 0.3.3 build: `assertLibraryInternals` checks them, so an upgrade fails loudly.
 import * as dimse from 'dcmjs-dimse';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION } from '../dataset/uid';
 
 export const {
   Dataset,
-  Client,
-  Scp,
   Implementation,
-  association: { Association, PresentationContext },
-  requests: {
-    CEchoRequest,
-    CFindRequest,
-    CStoreRequest,
-    NCreateRequest,
-    NSetRequest,
-    NActionRequest,
-    NEventReportRequest,
-    NGetRequest,
-    CCancelRequest,
-    CMoveRequest,
-    CGetRequest,
-    NDeleteRequest,
-  },
-  responses: {
-    CEchoResponse,
-    CFindResponse,
-    CStoreResponse,
-    NCreateResponse,
-    NSetResponse,
-    NActionResponse,
-    NEventReportResponse,
-    NGetResponse,
-    CMoveResponse,
-    CGetResponse,
-    NDeleteResponse,
-  },
+  association: { Association },
 } = dimse;
 
 export type Dataset = dimse.Dataset;
 export type Association = dimse.association.Association;
 export type PresentationContext = dimse.association.PresentationContext;
-export type Request = dimse.requests.Request;
-export type Response = dimse.responses.Response;
-export type CStoreRequest = dimse.requests.CStoreRequest;
-export type CFindRequest = dimse.requests.CFindRequest;
-export type NCreateRequest = dimse.requests.NCreateRequest;
-export type NSetRequest = dimse.requests.NSetRequest;
-export type NActionRequest = dimse.requests.NActionRequest;
-export type NEventReportRequest = dimse.requests.NEventReportRequest;
 
 export const constants = dimse.constants;
 
@@ -73,13 +36,13 @@ export interface NetworkInternals {
   sendAssociationReleaseResponse(): void;
   sendAbort(source?: number, reason?: number): void;
   _processPdu(pdu: Buffer): Promise<void>;
-  _sendDimse(item: { context: PresentationContext; command: Request | Response }): void;
   _sendPdu(pdu: unknown): void;
   _wrapSocket(): void;
   _reset(): void;
 }
 
-const requiredInternals = ['_processPdu', '_sendDimse', '_sendPdu', '_wrapSocket', '_processPDataTf', '_sendPDataTF', '_reset'];
+/** What we call or replace: `_processPdu` parses association PDUs; `_wrapSocket` is replaced (see connection.ts). */
+const requiredInternals = ['_processPdu', '_sendPdu', '_wrapSocket', '_reset'];
 
 /** Fails at load time if the installed dcmjs-dimse no longer has what our overrides rely on. */
 export function assertLibraryInternals(): void {
