@@ -7,6 +7,7 @@ import path from 'node:path';
 import { registerBuiltinConnectors } from '../../connectors';
 import { ConnectorRegistry } from '../../engine/connectors/registry';
 import { Engine } from '../../engine/engine';
+import { SqliteMessageStore } from '../../engine/store/sqlite-store';
 import { dicomNodes } from '../../connectors/dicom';
 import type { DicomNode } from '../../connectors/dicom/node';
 import { syntheticImage } from '../../connectors/dicom/dataset/synthetic';
@@ -65,9 +66,12 @@ export interface BenchEngine {
 }
 
 /** The engine with one channel whose source is our DICOM node (instances stored as messages, no destination). */
-export async function startEngineWithDicom(config: Record<string, unknown> = {}, synchronous: 'full' | 'normal' = 'full'): Promise<BenchEngine> {
+export async function startEngineWithDicom(config: Record<string, unknown> = {}, synchronous: 'full' | 'normal' = 'full', groupCommitMs?: number): Promise<BenchEngine> {
   const root = tempDir('hisbridge-bench-dicom-');
-  const engine = new Engine({ dataDir: path.join(root, 'data'), certsDir: path.join(root, 'certs'), registry: registerBuiltinConnectors(new ConnectorRegistry()), retentionIntervalMs: 0, alertIntervalMs: 0, synchronous });
+  const dataDir = path.join(root, 'data');
+  // groupCommitMs given: our own store instance, to show what the commit window costs a serial sender.
+  const store = groupCommitMs === undefined ? undefined : new SqliteMessageStore({ file: path.join(dataDir, 'store.db'), synchronous, groupCommitMs });
+  const engine = new Engine({ dataDir, certsDir: path.join(root, 'certs'), registry: registerBuiltinConnectors(new ConnectorRegistry()), retentionIntervalMs: 0, alertIntervalMs: 0, synchronous, store });
   await engine.start();
   const port = await freePort();
   await engine.deployChannel({
