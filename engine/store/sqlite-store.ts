@@ -34,7 +34,12 @@ export interface SqliteStoreOptions {
   retentionMs?: number;
   /** `full` fsyncs every commit (durable against power loss); `normal` only against process crashes. */
   synchronous?: 'full' | 'normal';
-  /** Commits are at least this far apart (ms), so writes arriving meanwhile share one fsync. */
+  /**
+   * Commits are at least this far apart (ms). 0 by default: commits still group naturally, because
+   * the commit blocks the event loop and every write that arrives meanwhile joins the next batch;
+   * a window only adds latency for a serial sender (one DICOM association, one MLLP link), which
+   * waits for each answer before it sends again (measured: 3.4× faster serially, same under load).
+   */
   groupCommitMs?: number;
   /** Upper bound on the database size; past it writes fail with "database or disk is full" like a full disk. */
   maxSizeBytes?: number;
@@ -73,7 +78,7 @@ export class SqliteMessageStore implements MessageStore {
     fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
     this.partitionMs = options.partitionMs ?? 86_400_000;
     this.retentionMs = options.retentionMs ?? 30 * 86_400_000;
-    this.groupCommitMs = options.groupCommitMs ?? 2;
+    this.groupCommitMs = options.groupCommitMs ?? 0;
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);

@@ -50,7 +50,10 @@ describe('engine: crash safety under SIGKILL', function () {
 
     const killer = (async () => {
       while (kills < KILLS) {
-        await new Promise((r) => setTimeout(r, 300 + Math.random() * 900));
+        // Kill at evenly spread points of the stream (plus jitter), so the kills happen however
+        // fast the engine is: a fixed time between kills let a fast run finish before the fifth.
+        const killAt = Math.floor(((kills + 1) / (KILLS + 1)) * TOTAL * (0.85 + Math.random() * 0.3));
+        while (acknowledged.size < killAt) await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
         if (acknowledged.size >= TOTAL) break;
         restarting = true;
         child.kill('SIGKILL');
