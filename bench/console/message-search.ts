@@ -10,6 +10,7 @@ import path from 'node:path';
 import { SqliteMessageStore } from '../../engine/store/sqlite-store';
 import type { NewMessage } from '../../engine/store/types';
 import { benchRoot, startBenchApp, summary } from './_shared';
+import { seededRandom } from '../../engine/util/seeded-random';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const QUERIES_PER_KIND = Number(process.env.BENCH_QUERIES ?? 100);
@@ -23,14 +24,8 @@ const DAY = 86_400_000;
 /** Within the default 30-day retention. */
 const SPREAD_DAYS = 29;
 
-// A small deterministic generator (mulberry32) so every run stores the same messages.
-let seed = 42;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Deterministic, so every run stores the same messages.
+const random = seededRandom(42);
 const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)];
 
 function patientName(p: number): string {

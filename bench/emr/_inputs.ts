@@ -2,6 +2,7 @@
 // panel) for a pool of patients, deterministic from a seed, Vietnamese names and texts.
 import type { DocumentContext, LabReportInput } from '../../emr/types';
 import type { Facility, LabOrder, Patient, Result } from '../../model';
+import { seededRandom } from '../../engine/util/seeded-random';
 
 export const facility: Facility = { code: '01999', name: 'Bệnh viện Trung ương Demo Hisbridge', level: 'central', provinceCode: '01' };
 
@@ -19,21 +20,10 @@ const TESTS: Array<[code: string, loinc: string, name: string, unit: string, low
   ['PLT', '777-3', 'Số lượng tiểu cầu (PLT)', '10*9/L', 150, 400, 0],
 ];
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
 export function patientOf(i: number): Patient {
-  const r = rng(i + 1);
+  const r = seededRandom(i + 1);
   const pick = <T>(list: T[]) => list[Math.floor(r() * list.length)];
   const family = pick(FAMILY);
   const given = `${pick(MIDDLE)} ${pick(GIVEN)}`;
@@ -53,7 +43,7 @@ export function patientOf(i: number): Patient {
 
 /** The i-th lab report: patient i % patients, 8 results, a verifying doctor. */
 export function labReport(i: number, patients: number): { ctx: DocumentContext; input: LabReportInput; sourceKey: string } {
-  const r = rng(1_000_000 + i);
+  const r = seededRandom(1_000_000 + i);
   const patient = patientOf(i % patients);
   const day = 1 + (i % 28);
   const at = `2026-10-${pad(day, 2)}T${pad(7 + (i % 10), 2)}:${pad(i % 60, 2)}:00+07:00`;

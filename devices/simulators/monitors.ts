@@ -7,6 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { parseArgs, type CliCommand } from '../../engine/cli/types';
 import { DEFAULT_TOPIC_TEMPLATE } from '../../iomt/contract';
 import { fillTopic } from '../../connectors/mqtt/topics';
+import { seededRandom } from '../../engine/util/seeded-random';
 
 export interface SimulatedPatient {
   deviceId: string;
@@ -35,18 +36,6 @@ export interface MonitorFleetOptions {
   seed?: number;
 }
 
-/** Small deterministic PRNG (mulberry32) so a fleet is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class MonitorFleet {
   readonly patients: SimulatedPatient[];
   private readonly rnd: () => number;
@@ -64,7 +53,7 @@ export class MonitorFleet {
       seed: 1,
       ...options,
     };
-    this.rnd = prng(this.options.seed);
+    this.rnd = seededRandom(this.options.seed);
     this.startedAt = startedAt;
     const r = this.rnd;
     const everyNth = this.options.deterioratingShare > 0 ? Math.max(1, Math.round(1 / this.options.deterioratingShare)) : 0;

@@ -12,20 +12,9 @@ import { ManualClock } from '../../connectors/astm/link/clock';
 import { AstmSession, type ReceivedItem } from '../../connectors/astm/session';
 import { loadProfiles } from '../../devices/analyzers/profile';
 import { frame } from './helpers';
+import { seededRandom } from '../../engine/util/seeded-random';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'astm');
-
-/** Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [0x02, 0x03, 0x04, 0x05, 0x06, 0x15, 0x17, 0x0d, 0x0a, 0x7c, 0x5c, 0x5e, 0x26, 0x00, 0xff, 0x30, 0x37, 0x38];
 
@@ -85,7 +74,7 @@ describe('astm fuzzing', function () {
   this.timeout(120_000);
 
   it('link layer + session: 30 000 mutated sessions in random chunks, no crash, no hang, only control replies', () => {
-    const random = rng(0xa57);
+    const random = seededRandom(0xa57);
     const clock = new ManualClock();
     let items = 0;
     let frames = 0;
@@ -119,7 +108,7 @@ describe('astm fuzzing', function () {
   });
 
   it('record codec: 30 000 mutated messages parse, interpret and map without throwing; well-formed text round-trips exactly', () => {
-    const random = rng(0xc0dec);
+    const random = seededRandom(0xc0dec);
     const codeMaps = new Map(profiles.map((p) => [p.id, loadCodeMap(defaultCodeMapFiles(p.id))]));
     let roundTrips = 0;
     for (let n = 0; n < 30_000; n++) {

@@ -11,18 +11,7 @@ import { readAdt, readOrders, readResults } from '../../connectors/hl7/views';
 import { correlationOf, metaOf } from '../../connectors/hl7/correlation';
 import { MllpSource, mllpSourceSchema } from '../../connectors/hl7/source';
 import { fixture, fixtureNames, frame, RawMllpClient, recordingContext } from './helpers';
-
-/** Small seeded PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../engine/util/seeded-random';
 
 const INTERESTING = [0x0d, 0x0a, 0x7c, 0x5e, 0x7e, 0x5c, 0x26, 0x0b, 0x1c, 0x00, 0xff, 0xc3, 0xe1, 0x80, 0x23];
 const TOKENS = ['\\X', '\\XE1BB85\\', '\\F\\', '\\.br\\', '\\', '^^^^', '~~', '&&', '\r', '\rMSH|^~\\&|', '\rZZZ|', '\rOBX|1|NM|', '\rPID|', '\r\r\n', 'MSH|^~\\&|', '|||||||||||||||||||||', 'UNICODE UTF-8', '8859/1', 'KLINGON'];
@@ -87,7 +76,7 @@ describe('hl7 fuzz', function () {
     .map((n) => fixture(n));
 
   it('codec: 50,000 mutated messages parse or fail with an Hl7Error; parsed ones round-trip byte for byte and can be answered', () => {
-    const rnd = prng(20261122);
+    const rnd = seededRandom(20261122);
     let parsed = 0;
     let refused = 0;
     for (let i = 0; i < 50_000; i++) {
@@ -143,7 +132,7 @@ describe('hl7 fuzz', function () {
     const source = new MllpSource(mllpSourceSchema.parse({ host: '127.0.0.1', port: 0, maxMessageBytes: 8192 }));
     await source.start(ctx);
     try {
-      const rnd = prng(7);
+      const rnd = seededRandom(7);
       const frames: Buffer[] = [];
       /** What MSA-2 may read for each frame (undefined: the frame is not a message, any answer will do). */
       const expected: Array<string[] | undefined> = [];
@@ -204,7 +193,7 @@ describe('hl7 fuzz', function () {
     const source = new MllpSource(mllpSourceSchema.parse({ host: '127.0.0.1', port: 0, maxMessageBytes: 4096, frameTimeoutMs: 100 }));
     await source.start(ctx);
     try {
-      const rnd = prng(99);
+      const rnd = seededRandom(99);
       const clients = await Promise.all(Array.from({ length: 8 }, () => RawMllpClient.connect(source.address().port)));
       for (const client of clients) {
         const parts: Buffer[] = [];
