@@ -84,5 +84,10 @@ export interface BillingLine {
   machineCode?: string;
   /** Order that produced the line (lab/imaging), when there is one. */
   orderId?: string;
+  /**
+   * Tender information (TT_THAU) of a drug or a medical supply, `decision;Gx;Nx;yyyy` for drugs or
+   * `decision;package;group;yyyy` for supplies. XML3 requires it for supplies (MA_NHOM 10/11).
+   */
+  tender?: string;
   drug?: DrugDetails;
 }

@@ -175,7 +175,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
       LIEU_DUNG: l.drug?.dosage ?? '',
       CACH_DUNG: l.drug?.instructions ?? '',
       SO_DANG_KY: l.drug?.registrationNumber ?? '',
-      TT_THAU: l.drug?.tender ?? '',
+      TT_THAU: l.drug?.tender ?? l.tender ?? '',
       PHAM_VI: l.scope,
       TYLE_TT_BH: String(l.coverageRatio),
       SO_LUONG: text(a.quantity),
@@ -218,8 +218,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
       SO_LUONG: text(a.quantity),
       DON_GIA_BV: text(a.unitPrice),
       DON_GIA_BH: text(a.bhytUnitPrice),
-      // Tender of a supply: a top-level `tender` when the model gains one, else the drug details' field.
-      TT_THAU: supply ? ((l as BillingLine & { tender?: string }).tender ?? l.drug?.tender ?? '') : '',
+      TT_THAU: supply ? (l.tender ?? l.drug?.tender ?? '') : '',
       TYLE_TT_DV: String(l.serviceRatio ?? 100),
       TYLE_TT_BH: String(l.coverageRatio),
       THANH_TIEN_BV: text(a.hospital),

@@ -732,6 +732,8 @@ export class HisDatabase implements HisLookups {
       bedCode: r.text('bedCode'),
       machineCode: r.text('machineCode'),
       orderId: r.text('orderId'),
+      // Drugs and supplies are both bought by tender (TT_THAU); XML3 needs it for every supply line.
+      tender: r.text('tender'),
       drug:
         kind === 'drug'
           ? {

@@ -1,6 +1,5 @@
 // Shared by the golden test and the script that (re)writes its expected files: the demo hospital
 // the golden episodes come from, and how an episode's tables are written as readable expected XML.
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import { HisDatabase } from '../../connectors/his-db/his-database';
 import { createDemoHis } from '../../his/demo';
@@ -29,26 +28,9 @@ export async function openGoldenHis(dir: string): Promise<{ his: HisDatabase; fi
   return { his: await HisDatabase.open({ type: 'sqlite', file }, loadMapping('demo-his')), file };
 }
 
-/**
- * The claim source of a golden episode. The demo HIS keeps the tender of supplies in DT_DVKT.TT_THAU,
- * but the HIS connector maps tender for drug lines only (BillingLine.drug); until it maps it for
- * supplies too, the tender is read here straight from the demo database.
- */
-export async function goldenSource(his: HisDatabase, file: string, maLk: string, withSupplyTender = true): Promise<ClaimSource> {
-  const src = await loadClaimSource(his, maLk);
-  if (withSupplyTender) {
-    const db = new Database(file, { readonly: true });
-    try {
-      const rows = db.prepare("SELECT MA_VAT_TU, TT_THAU FROM DT_DVKT WHERE MA_LK = ? AND LOAI_DONG = 'VT'").all(maLk) as Array<{ MA_VAT_TU: string; TT_THAU: string }>;
-      for (const l of src.lines) {
-        const tender = rows.find((r) => r.MA_VAT_TU === l.bhytCode)?.TT_THAU;
-        if (l.kind === 'supply' && tender) l.drug = { ...l.drug, tender };
-      }
-    } finally {
-      db.close();
-    }
-  }
-  return src;
+/** The claim source of a golden episode, read through the real HIS database connector and the demo-his mapping. */
+export function goldenSource(his: HisDatabase, maLk: string): Promise<ClaimSource> {
+  return loadClaimSource(his, maLk);
 }
 
 /** One table as readable XML: one field per line (compared field by field with the built tables). */

@@ -21,11 +21,10 @@ describe('claims golden episodes from the demo HIS', function () {
   this.timeout(120_000);
   let dir: string;
   let his: HisDatabase;
-  let file: string;
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'claims-golden-'));
-    ({ his, file } = await openGoldenHis(dir));
+    ({ his } = await openGoldenHis(dir));
   });
   after(async () => {
     await his?.close();
@@ -34,7 +33,7 @@ describe('claims golden episodes from the demo HIS', function () {
 
   for (const g of GOLDEN) {
     it(`${g.name} (${g.maLk}): every table and field matches the expected XML`, async () => {
-      const { episode } = buildEpisode(await goldenSource(his, file, g.maLk), { signerHealthId: '0101234567' });
+      const { episode } = buildEpisode(await goldenSource(his, g.maLk), { signerHealthId: '0101234567' });
       const expected = readdirSync(path.join(goldenDir, g.name)).map((f) => f.replace('.xml', '')).sort();
       assert.deepEqual(Object.keys(episode.tables).sort(), expected);
       for (const t of expected) assert.equal(prettyTable(episode, t as never), readFileSync(path.join(goldenDir, g.name, `${t}.xml`), 'utf8'), `${g.name} ${t}`);
@@ -43,7 +42,7 @@ describe('claims golden episodes from the demo HIS', function () {
 
   it('the totals are the hand-checked ones', async () => {
     const totals = async (maLk: string) => {
-      const f = buildEpisode(await goldenSource(his, file, maLk), {}).episode.tables.XML1![0].fields;
+      const f = buildEpisode(await goldenSource(his, maLk), {}).episode.tables.XML1![0].fields;
       return [f.T_TONGCHI_BV, f.T_TONGCHI_BH, f.T_BNTT, f.T_BNCCT, f.T_BHTT, f.T_THUOC, f.T_VTYT, f.MA_DOITUONG_KCB];
     };
     // Outpatient, card level 100: everything in scope is paid by the fund.
@@ -60,7 +59,7 @@ describe('claims golden episodes from the demo HIS', function () {
     const ca = createTestCa('golden CA');
     const signer = new ClaimSigner(issueCertificate(ca, { commonName: 'Benh vien Demo 01999', usage: 'signing' }));
     for (const g of GOLDEN) {
-      const prepared = await prepareClaim(await goldenSource(his, file, g.maLk), { signer, signerHealthId: '0101234567', ngayLap: '20250320' });
+      const prepared = await prepareClaim(await goldenSource(his, g.maLk), { signer, signerHealthId: '0101234567', ngayLap: '20250320' });
       assert.deepEqual(prepared.findings, [], g.name);
       assert.equal(verifyDocument(prepared.envelope!.toString('utf8'), { trustedCaPem: [ca.certPem] }).valid, true);
       const result = await validateBuffer(prepared.envelope!, { facilityLevel: 'central', maCskcb: '01999' });
@@ -69,11 +68,15 @@ describe('claims golden episodes from the demo HIS', function () {
     }
   });
 
-  it('names the one gap of the HIS connector today: supply tender (TT_THAU) is not mapped', async () => {
-    const { episode } = buildEpisode(await goldenSource(his, file, 'LK00000122', false), { signerHealthId: '0101234567' });
-    assert.deepEqual(validateEpisode(episode, { facilityLevel: 'central' }).findings.map(formatFinding), [
-      'ERROR XML3 record 7 (MA_LK=LK00000122, STT=7) TT_THAU [field.required]: empty, but required when MA_NHOM is 10',
-      'ERROR XML3 record 8 (MA_LK=LK00000122, STT=8) TT_THAU [field.required]: empty, but required when MA_NHOM is 10',
-    ]);
+  it('supply lines get their tender (TT_THAU) from the HIS: an inpatient episode with supplies read through the HIS connector validates with no errors', async () => {
+    const source = await goldenSource(his, 'LK00000122');
+    const supplies = source.lines.filter((l) => l.kind === 'supply');
+    assert.ok(supplies.length >= 2, 'the golden inpatient episode has supply lines');
+    // Read from DT_DVKT.TT_THAU through mappings/demo-his.yaml (billing.tender), not from the drug details.
+    for (const l of supplies) assert.equal(l.tender, '57/QĐ-BV;G1;N1;2025');
+    const { episode } = buildEpisode(source, { signerHealthId: '0101234567' });
+    const xml3 = episode.tables.XML3!.filter((r) => r.fields.MA_NHOM === '10');
+    assert.deepEqual(xml3.map((r) => r.fields.TT_THAU), supplies.map(() => '57/QĐ-BV;G1;N1;2025'));
+    assert.deepEqual(validateEpisode(episode, { facilityLevel: 'central', maCskcb: '01999' }).findings.map(formatFinding), []);
   });
 });
