@@ -10,12 +10,35 @@ import { statusHex } from './dimse/uids';
 import { textValue } from './worklist/matching';
 import { startCommitmentReportListener } from './commitment/report-listener';
 import type { DicomListener } from './dimse/server';
+import { clientTlsOptions, serverTlsOptions, tlsOptionsSchema } from '../hl7/mllp/tls';
+
+const TLS_FLAGS = '[--tls [--ca F] [--cert F --key F] [--servername N] [--insecure]]';
+
+/** The TLS settings named by --tls/--ca/--cert/--key/--insecure/--servername (files relative to the working folder). */
+function tlsFromFlags(flags: Record<string, string | true>) {
+  if (!flags.tls) {
+    for (const f of ['ca', 'cert', 'key', 'insecure', 'servername']) if (flags[f]) throw new Error(`--${f} needs --tls`);
+    return undefined;
+  }
+  const file = (name: string) => (typeof flags[name] === 'string' ? path.resolve(flags[name] as string) : undefined);
+  if (!!flags.cert !== !!flags.key) throw new Error('--cert and --key go together (our certificate and its private key)');
+  return tlsOptionsSchema.parse({
+    enabled: true,
+    caFile: file('ca'),
+    certFile: file('cert'),
+    keyFile: file('key'),
+    rejectUnauthorized: !flags.insecure,
+    servername: typeof flags.servername === 'string' ? flags.servername : undefined,
+  });
+}
 
 function peerFrom(flags: Record<string, string | true>): Peer {
   const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
   const port = Number(flags.port ?? 11112);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${String(flags.port)} is not a TCP port`);
+  const tlsConfig = tlsFromFlags(flags);
   return {
+    tls: tlsConfig ? clientTlsOptions(tlsConfig, process.cwd(), host) : undefined,
     host,
     port,
     callingAeTitle: typeof flags.aet === 'string' ? flags.aet : 'HISBRIDGE_SCU',
@@ -69,7 +92,7 @@ const dump: CliCommand = {
 };
 
 const echoCommand: CliCommand = {
-  usage: 'echo --host H --port P [--aet A] [--called-aet C] [--count N]   C-ECHO a DICOM node',
+  usage: `echo --host H --port P [--aet A] [--called-aet C] [--count N] ${TLS_FLAGS}   C-ECHO a DICOM node`,
   async run(args) {
     const { flags } = parseArgs(args);
     try {
@@ -77,7 +100,7 @@ const echoCommand: CliCommand = {
       const count = Number(flags.count ?? 1);
       for (let i = 0; i < count; i++) {
         const ms = await echo(peer);
-        process.stdout.write(`C-ECHO ${peer.calledAeTitle}@${peer.host}:${peer.port}: success in ${ms.toFixed(1)} ms\n`);
+        process.stdout.write(`C-ECHO ${peer.calledAeTitle}@${peer.host}:${peer.port}${peer.tls ? ' (TLS)' : ''}: success in ${ms.toFixed(1)} ms\n`);
       }
       return 0;
     } catch (err) {
@@ -88,7 +111,7 @@ const echoCommand: CliCommand = {
 };
 
 const findWorklistCommand: CliCommand = {
-  usage: 'find-worklist --host H --port P [--aet A] [--called-aet C] [--modality M] [--date YYYYMMDD[-YYYYMMDD]] [--station-aet S] [--patient-id ID] [--patient-name "NGUYEN*"] [--accession N] [--json]',
+  usage: `find-worklist --host H --port P [--aet A] [--called-aet C] [--modality M] [--date YYYYMMDD[-YYYYMMDD]] [--station-aet S] [--patient-id ID] [--patient-name "NGUYEN*"] [--accession N] [--json] ${TLS_FLAGS}`,
   async run(args) {
     const { flags } = parseArgs(args);
     const text = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
@@ -133,7 +156,7 @@ async function expandFiles(inputs: string[]): Promise<string[]> {
 }
 
 const store: CliCommand = {
-  usage: 'store <file|dir>... --host H --port P [--aet A] [--called-aet C] [--commit [--listen-port L [--listen-host IP]] [--commit-timeout MS]]   C-STORE Part 10 files on one association, optionally request Storage Commitment',
+  usage: `store <file|dir>... --host H --port P [--aet A] [--called-aet C] ${TLS_FLAGS} [--commit [--listen-port L [--listen-host IP]] [--commit-timeout MS]]   C-STORE Part 10 files on one association, optionally request Storage Commitment (with --tls the report listener uses --cert/--key too)`,
   async run(args) {
     const { positionals, flags } = parseArgs(args);
     if (positionals.length === 0) {
@@ -148,7 +171,15 @@ const store: CliCommand = {
       let failed = 0;
       if (flags.commit && flags['listen-port']) {
         // The PACS may send the commitment report on a new association to us.
-        listener = await startCommitmentReportListener({ host: typeof flags['listen-host'] === 'string' ? flags['listen-host'] : '0.0.0.0', port: Number(flags['listen-port']), aeTitle: peer.callingAeTitle });
+        // With --tls the PACS calls back over TLS too: our listener shows the --cert/--key certificate.
+        const tlsConfig = tlsFromFlags(flags);
+        if (tlsConfig && !tlsConfig.certFile) throw new Error('--commit --listen-port with --tls needs --cert and --key for the report listener');
+        listener = await startCommitmentReportListener({
+          host: typeof flags['listen-host'] === 'string' ? flags['listen-host'] : '0.0.0.0',
+          port: Number(flags['listen-port']),
+          aeTitle: peer.callingAeTitle,
+          tls: tlsConfig ? serverTlsOptions(tlsConfig, process.cwd()) : undefined,
+        });
       }
       const results = await storeFiles(peer, files, {
         onResult: (r) => {

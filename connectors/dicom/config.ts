@@ -3,6 +3,8 @@
 // except the AE titles that must be chosen deliberately.
 import { z } from 'zod';
 import { defaultStorageTransferSyntaxes } from './dimse/uids';
+// The same TLS settings as the MLLP connectors (files relative to the engine's certs folder).
+import { tlsOptionsSchema } from '../hl7/mllp/tls';
 
 const aeTitle = z
   .string()
@@ -26,6 +28,8 @@ export const remoteAeSchema = z.object({
   services: z.array(z.enum(serviceNames)).optional(),
   /** Worklist names folded to ASCII (đ→d, diacritics dropped) for modalities without ISO_IR 192. */
   asciiNames: z.boolean().default(false),
+  /** Call it back (commitment reports on a new association) over TLS with these settings. */
+  tls: tlsOptionsSchema.optional(),
   description: z.string().optional(),
 });
 export type RemoteAe = z.infer<typeof remoteAeSchema>;
@@ -36,6 +40,11 @@ export const dicomSourceSchema = z.object({
   /** Interface to bind (127.0.0.1 unless the modalities are on another host). */
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(11112),
+  /**
+   * DICOM over TLS on this listener. `{ enabled: true }` uses the engine's generated server.crt/server.key;
+   * `clientCertificates: 'required'` makes it mutual TLS, checked against caFile (default the engine's ca.crt).
+   */
+  tls: tlsOptionsSchema.optional(),
   acceptAnyCalledAe: z.boolean().default(false),
   /** Known remote AEs; an unknown calling AE is rejected (calling AE title not recognized) unless `allowUnknownAes`. */
   remotes: z.array(remoteAeSchema).default([]),
@@ -119,5 +128,7 @@ export const dicomForwardSchema = z.object({
   /** Per-response timeout. */
   responseTimeoutMs: z.number().int().min(100).default(60_000),
   maxPduLength: z.number().int().min(4096).max(16 * 1024 * 1024).default(256 * 1024),
+  /** DICOM over TLS to the PACS: caFile to trust its certificate, certFile/keyFile when it requires ours. */
+  tls: tlsOptionsSchema.optional(),
 });
 export type DicomForwardConfig = z.infer<typeof dicomForwardSchema>;

@@ -6,6 +6,7 @@
 // VR Little Endian), the dataset is re-encoded with dcmjs; compressed syntaxes are never transcoded.
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
+import type tls from 'node:tls';
 import type { Logger } from 'winston';
 import { PermanentDeliveryError, type ConnectorDefinition, type ConnectorServices, type DeliveryContext, type DeliveryResult, type DestinationConnector, type OutboundMessage } from '../../engine/connectors/types';
 import { dicomForwardSchema, type DicomForwardConfig } from './config';
@@ -14,6 +15,7 @@ import { CommandField, Status, TransferSyntax, statusHex } from './dimse/uids';
 import { readPart10FileLayout } from './dataset/part10';
 import { Dataset } from './dimse/library';
 import { DICOM_INSTANCE_CONTENT_TYPE, type InstanceMessage } from './node';
+import { clientTlsOptions } from '../hl7/mllp/tls';
 
 const nativeSyntaxes: string[] = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];
 
@@ -32,7 +34,11 @@ export class ScuPool {
   private closed = false;
   private opening = 0;
 
-  constructor(private readonly config: DicomForwardConfig) {}
+  constructor(
+    private readonly config: DicomForwardConfig,
+    /** Client side of DICOM over TLS (resolved from `config.tls` against the certs folder). */
+    private readonly tls?: tls.ConnectionOptions,
+  ) {}
 
   async withAssociation<T>(sopClass: string, transferSyntax: string, work: (association: AssociationRequestor) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const member = await this.acquire(sopClass, transferSyntax, signal);
@@ -113,6 +119,7 @@ export class ScuPool {
       contexts,
       connectTimeoutMs: this.config.connectTimeoutMs,
       maxPduLength: this.config.maxPduLength,
+      tls: this.tls,
     });
     const member: PooledAssociation = { association, pairs: new Set(pairs.map(([k]) => k)), busy: false };
     this.members.push(member);
@@ -157,6 +164,11 @@ export class DicomForwardDestination implements DestinationConnector {
   async start(services: ConnectorServices): Promise<void> {
     this.dataDir = services.dataDir;
     this.log = services.log;
+    // TLS files name the engine's certs folder, known only now: the pool is rebuilt with them.
+    if (this.config.tls?.enabled) {
+      await this.pool.close();
+      this.pool = new ScuPool(this.config, clientTlsOptions(this.config.tls, services.certsDir, this.config.host));
+    }
   }
 
   async send(message: OutboundMessage, context: DeliveryContext): Promise<DeliveryResult> {

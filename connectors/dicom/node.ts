@@ -30,6 +30,7 @@ import { commitmentReport, commitmentWaiters, evaluateCommitment, parseCommitmen
 import { AssociationRequestor } from './dimse/requestor';
 import { renderThumbnailFromFile } from './thumbnail/render';
 import type { RemoteAe } from './config';
+import { clientTlsOptions, serverTlsOptions } from '../hl7/mllp/tls';
 
 export const DICOM_INSTANCE_CONTENT_TYPE = 'application/vnd.hisbridge.dicom-instance+json';
 export const DICOM_MPPS_CONTENT_TYPE = 'application/vnd.hisbridge.dicom-mpps+json';
@@ -62,6 +63,8 @@ export interface DicomNodeDependencies {
   storageDir: string;
   /** The engine's data folder (to give instance paths relative to it). */
   dataDir?: string;
+  /** The engine's certs folder: relative TLS file names resolve against it (default: the working folder). */
+  certsDir?: string;
   his: () => ImagingHis | undefined;
   log?: Logger;
   /** Stores a channel message; the C-STORE is acknowledged after it resolves. */
@@ -138,6 +141,12 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
       maxPduLength: config.maxPduLength,
       associationTimeoutMs: config.associationTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
+      tls: config.tls?.enabled ? serverTlsOptions(config.tls, deps.certsDir ?? process.cwd()) : undefined,
+      onTlsRefused: (peer, reason) => {
+        this.counters.rejectedAssociations++;
+        this.log.warn(`DICOM TLS handshake from ${peer.address} refused: ${reason}`);
+        this.emit('tls-refused', { address: peer.address, reason });
+      },
     });
   }
 
@@ -146,8 +155,9 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
     const port = await this.listener.listen();
     this.outbox.start();
     this.reconciler.start();
-    this.deps.reportConnection?.({ id: 'listener', state: 'listening', detail: `${this.config.aeTitle} on ${this.config.host}:${port}` });
-    this.log.info(`DICOM ${this.config.aeTitle} listening on ${this.config.host}:${port}`);
+    const where = `${this.config.aeTitle} on ${this.config.host}:${port}${this.config.tls?.enabled ? ` (TLS${this.config.tls.clientCertificates === 'required' ? ', client certificate required' : ''})` : ''}`;
+    this.deps.reportConnection?.({ id: 'listener', state: 'listening', detail: where });
+    this.log.info(`DICOM ${where}`);
     return port;
   }
 
@@ -451,9 +461,11 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
     }
     const remote = this.policy.remoteFor(connection.callingAeTitle);
     if (!remote?.port) throw new Error(`the association is gone and remote AE ${connection.callingAeTitle} has no configured port to call back`);
+    const host = remote.host ?? connection.peer.address;
     const association = await AssociationRequestor.connect({
-      host: remote.host ?? connection.peer.address,
+      host,
       port: remote.port,
+      tls: remote.tls?.enabled ? clientTlsOptions(remote.tls, this.deps.certsDir ?? process.cwd(), host) : undefined,
       callingAeTitle: this.config.aeTitle,
       calledAeTitle: remote.aeTitle,
       contexts: [{ abstractSyntax: SopClass.StorageCommitmentPushModel, transferSyntaxes: ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'], scuRole: false, scpRole: true }],

@@ -1,5 +1,6 @@
 // Our SCU operations for the CLI, the modality simulator and the forwarder: C-ECHO, worklist C-FIND,
 // C-STORE of Part 10 files (sent from disk, byte for byte), MPPS N-CREATE/N-SET.
+import type tls from 'node:tls';
 import { AssociationRequestor, DimseStatusError, type ConnectOptions } from './dimse/requestor';
 import { CommandField, SopClass, Status, TransferSyntax, statusHex } from './dimse/uids';
 import { readPart10FileLayout } from './dataset/part10';
@@ -14,6 +15,8 @@ export interface Peer {
   calledAeTitle: string;
   connectTimeoutMs?: number;
   maxPduLength?: number;
+  /** DICOM over TLS: the client side of the handshake. */
+  tls?: tls.ConnectionOptions;
 }
 
 const native = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];

@@ -21,6 +21,7 @@ export class DicomSource implements SourceConnector {
     const node = new DicomNode(this.config, {
       storageDir,
       dataDir: context.dataDir,
+      certsDir: context.certsDir,
       his: () => context.lookup<ImagingHis>(HIS_SERVICE),
       log: context.log,
       receive: (message) => context.receive(message),

@@ -52,10 +52,10 @@ export interface TestNode {
 
 export const OUR_AE = 'HISBRIDGE';
 
-export async function startNode(config: Partial<DicomSourceInput>, his: () => HisDatabase | undefined): Promise<TestNode> {
+export async function startNode(config: Partial<DicomSourceInput>, his: () => HisDatabase | undefined, extra: { certsDir?: string } = {}): Promise<TestNode> {
   const dir = tempDir();
   const parsed = dicomSourceSchema.parse({ aeTitle: OUR_AE, host: '127.0.0.1', port: 0, ...config });
-  const node = new DicomNode(parsed, { storageDir: path.join(dir, 'store'), dataDir: dir, his });
+  const node = new DicomNode(parsed, { storageDir: path.join(dir, 'store'), dataDir: dir, his, certsDir: extra.certsDir });
   const port = await node.start();
   return {
     node,

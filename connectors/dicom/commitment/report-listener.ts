@@ -1,13 +1,14 @@
 // A minimal SCP that only receives Storage Commitment N-EVENT-REPORTs (for `hisbridge dicom store
 // --commit --listen-port P` when the PACS reports on a new association; the `dicom` source's node
 // does the same for the engine).
+import type tls from 'node:tls';
 import { DicomListener } from '../dimse/server';
 import type { AcceptorApplication } from '../dimse/acceptor';
 import { CommandField, ContextResult, Reject, SopClass, Status, StorageCommitmentInstance, defaultServiceTransferSyntaxes } from '../dimse/uids';
 import { decodeNaturalized } from '../dataset/naturalize';
 import { commitmentWaiters, parseCommitmentReport } from './commitment';
 
-export async function startCommitmentReportListener(options: { host: string; port: number; aeTitle: string }): Promise<DicomListener> {
+export async function startCommitmentReportListener(options: { host: string; port: number; aeTitle: string; tls?: tls.TlsOptions }): Promise<DicomListener> {
   const app: AcceptorApplication = {
     negotiate(association) {
       if (association.getCalledAeTitle().trim() !== options.aeTitle) {
@@ -32,7 +33,7 @@ export async function startCommitmentReportListener(options: { host: string; por
       return exchange.respond({ Status: known ? Status.Success : Status.NoSuchObjectInstance, AffectedSOPInstanceUID: StorageCommitmentInstance, EventTypeID: message.command.EventTypeID });
     },
   };
-  const listener = new DicomListener(app, { host: options.host, port: options.port });
+  const listener = new DicomListener(app, { host: options.host, port: options.port, tls: options.tls });
   await listener.listen();
   return listener;
 }

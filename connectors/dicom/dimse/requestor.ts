@@ -2,6 +2,7 @@
 // and collect their responses; requests the peer sends back on the same association (a Storage
 // Commitment N-EVENT-REPORT) go to `onRequest`. Used by the forwarder, the CLI and the simulator.
 import net from 'node:net';
+import tls from 'node:tls';
 import { Association, type PresentationContext } from './library';
 import { DimseConnection, type ConnectionOptions, type FileSlice, type IncomingMessage } from './connection';
 import { PduType } from './pdu-framer';
@@ -22,8 +23,10 @@ export interface ConnectOptions extends Partial<ConnectionOptions> {
   callingAeTitle: string;
   calledAeTitle: string;
   contexts: ProposedContext[];
-  /** TCP connect timeout. */
+  /** TCP connect timeout (the TLS handshake included). */
   connectTimeoutMs?: number;
+  /** DICOM over TLS (PS3.15 B.1): the client side of the handshake (certificate, CA, server name). */
+  tls?: tls.ConnectionOptions;
 }
 
 export class AssociationRejectedError extends Error {
@@ -96,19 +99,22 @@ export class AssociationRequestor extends DimseConnection {
   }
 
   static async connect(options: ConnectOptions): Promise<AssociationRequestor> {
-    const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+    const where = `${options.tls ? 'TLS ' : ''}${options.host}:${options.port}`;
+    const socket = options.tls ? tls.connect({ ...options.tls, host: options.host, port: options.port }) : net.connect({ host: options.host, port: options.port, noDelay: true });
     await new Promise<void>((resolve, reject) => {
+      const timeoutMs = options.connectTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`could not connect to ${options.host}:${options.port} within ${options.connectTimeoutMs ?? 10_000} ms`));
-      }, options.connectTimeoutMs ?? 10_000);
-      socket.once('connect', () => {
+        reject(new Error(`could not connect to ${where} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      // A TLS socket is usable after the handshake ('secureConnect'), a plain one after 'connect'.
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve();
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`could not connect to ${options.host}:${options.port}: ${err.message}`));
+        reject(new Error(`could not connect to ${where}: ${err.message}`));
       });
     });
     const connection = new AssociationRequestor(socket, options);
