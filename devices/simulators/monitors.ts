@@ -147,6 +147,10 @@ export interface SimRunOptions {
   username?: string;
   password?: string;
   onProgress?: (stats: SimStats) => void;
+  /** How often onProgress is called (default 5 s). */
+  progressEveryMs?: number;
+  /** Called once every MQTT connection is open, before the first reading. */
+  onConnected?: () => void;
   signal?: AbortSignal;
   /** Register and bind the devices through this hisbridge API base (`http://host:port/api/iomt`) first. */
   bind?: { apiBase: string; token: string };
@@ -178,6 +182,20 @@ export interface SimStats {
   deteriorating: number;
 }
 
+/** Waits `ms`, or less when the signal aborts (a stopped fleet leaves no timers behind). */
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Runs the fleet against a broker; resolves with the totals once done (or aborted). */
 export async function runMonitorFleet(options: SimRunOptions): Promise<SimStats> {
   const fleet = new MonitorFleet(options.fleet);
@@ -195,7 +213,8 @@ export async function runMonitorFleet(options: SimRunOptions): Promise<SimStats>
     const endAt = options.durationSeconds ? started + options.durationSeconds * 1000 : Infinity;
     const maxPerDevice = options.messagesPerDevice ?? Infinity;
     const inFlight = new Set<Promise<void>>();
-    const progress = setInterval(() => options.onProgress?.({ ...stats, elapsedMs: Date.now() - started }), 5000);
+    options.onConnected?.();
+    const progress = setInterval(() => options.onProgress?.({ ...stats, elapsedMs: Date.now() - started }), options.progressEveryMs ?? 5000);
     progress.unref();
     // Each device publishes on its own schedule, staggered across the interval.
     const tick = async (index: number) => {
@@ -205,7 +224,7 @@ export async function runMonitorFleet(options: SimRunOptions): Promise<SimStats>
       for (let n = 0; n < maxPerDevice; n++) {
         if (options.signal?.aborted) return;
         const wait = next - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (wait > 0) await abortableDelay(wait, options.signal);
         if (Date.now() >= endAt || options.signal?.aborted) return;
         const body = fleet.message(p, Date.now());
         stats.published++;
@@ -218,9 +237,12 @@ export async function runMonitorFleet(options: SimRunOptions): Promise<SimStats>
         next += intervalMs;
       }
     };
-    await Promise.all(fleet.patients.map((_, i) => tick(i)));
-    await Promise.all(inFlight);
-    clearInterval(progress);
+    try {
+      await Promise.all(fleet.patients.map((_, i) => tick(i)));
+      await Promise.all(inFlight);
+    } finally {
+      clearInterval(progress);
+    }
   } finally {
     await Promise.all(clients.map((c) => c.endAsync().catch(() => undefined)));
   }
