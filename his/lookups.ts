@@ -71,6 +71,10 @@ export interface OrderStatusUpdate extends OrderRef {
   by?: string;
   /** Study Instance UID, set on an imaging order when the modality reports it. */
   studyInstanceUid?: string;
+  /** Imaging order, once its study reached us: instances and series received, and where to view it. Stored when the mapping has the columns. */
+  imageCount?: number;
+  seriesCount?: number;
+  viewerUrl?: string;
 }
 
 export interface WriteOptions {

@@ -64,6 +64,9 @@ export const orderStatusUpdateSchema = z
     at: isoDateTime.optional(),
     by: z.string().optional(),
     studyInstanceUid: z.string().optional(),
+    imageCount: z.number().int().min(0).optional(),
+    seriesCount: z.number().int().min(0).optional(),
+    viewerUrl: z.string().optional(),
   })
   .refine((b) => b.orderId || b.specimenId || b.accessionNumber, { message: 'name the order: orderId, specimenId or accessionNumber' });
 

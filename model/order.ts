@@ -103,6 +103,10 @@ export interface ImagingOrder extends OrderBase {
   studyInstanceUid?: string;
   /** Requested procedure id (0040,1001); defaults to the accession number. */
   requestedProcedureId?: string;
+  /** Once the study is complete (written back by the imaging connector): images and series received, and the viewer link. */
+  imageCount?: number;
+  seriesCount?: number;
+  viewerUrl?: string;
 }
 
 export type Order = LabOrder | ImagingOrder;

@@ -634,6 +634,9 @@ export class HisDatabase implements HisLookups {
       bodyPart: r.text('bodyPart'),
       studyInstanceUid: r.text('studyInstanceUid'),
       requestedProcedureId: accessionNumber,
+      imageCount: r.int('imageCount'),
+      seriesCount: r.int('seriesCount'),
+      viewerUrl: r.text('viewerUrl'),
     };
   }
 
@@ -850,7 +853,13 @@ export class HisDatabase implements HisLookups {
           tx,
           e,
           o.id,
-          { status: e.toDb('status', update.status), updatedAt: at, updatedBy: update.by, studyInstanceUid: o.kind === 'imaging' ? update.studyInstanceUid : undefined },
+          {
+            status: e.toDb('status', update.status),
+            updatedAt: at,
+            updatedBy: update.by,
+            // Imaging only; each is skipped when undefined or when the mapping has no column for it.
+            ...(o.kind === 'imaging' ? { studyInstanceUid: update.studyInstanceUid, imageCount: update.imageCount, seriesCount: update.seriesCount, viewerUrl: update.viewerUrl } : {}),
+          },
           true,
         );
       }

@@ -198,6 +198,9 @@ export const demoTables: TableSpec[] = [
       { name: 'MA_DV_CDHA', type: str(30) },
       { name: 'BO_PHAN', type: str(64) },
       { name: 'STUDY_UID', type: str(64) },
+      { name: 'SO_ANH', type: int, comment: 'số ảnh (instances) của ca chụp đã nhận' },
+      { name: 'SO_SERIES', type: int },
+      { name: 'LINK_XEM_ANH', type: str(500), comment: 'viewer link' },
     ],
     indices: [
       { columns: ['NGAY_CAPNHAT', 'SO_PHIEU'] },

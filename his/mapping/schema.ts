@@ -88,7 +88,7 @@ export const entityFields = {
     ['id', 'maLk', 'patientId', 'status', 'orderedAt', 'updatedAt', 'departmentCode', 'accessionNumber', 'modality', 'procedureCode'],
     [
       'priority', 'version', 'orderingStaffId', 'clinicalInfo', 'stationAeTitle', 'stationName', 'scheduledAt', 'procedureDescription',
-      'bhytServiceCode', 'bodyPart', 'studyInstanceUid', 'updatedBy',
+      'bhytServiceCode', 'bodyPart', 'studyInstanceUid', 'updatedBy', 'imageCount', 'seriesCount', 'viewerUrl',
     ],
   ],
   labResult: [

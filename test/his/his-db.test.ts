@@ -246,6 +246,21 @@ for (const { name, dialect } of DIALECTS) {
         await assert.rejects(his.updateOrderStatus({ accessionNumber: 'NOPE', status: 'completed' }), HisNotFoundError);
       });
 
+      it('stores what imaging reconciliation sends with a completed order: Study Instance UID, image and series counts, viewer link', async () => {
+        const [order] = await his.scheduledImagingOrders();
+        const viewerUrl = `https://pacs.bv.local/viewer?StudyInstanceUIDs=1.2.826.0.1.3680043.10.1.${order.id}&acc=${order.accessionNumber}`;
+        await his.updateOrderStatus({ orderId: order.id, status: 'completed', studyInstanceUid: `1.2.826.0.1.3680043.10.1.${order.id}`, imageCount: 245, seriesCount: 3, viewerUrl, by: 'CT_SIEMENS' });
+        const after = await his.orderByAccession(order.accessionNumber);
+        assert.equal(after?.status, 'completed');
+        assert.equal(after?.studyInstanceUid, `1.2.826.0.1.3680043.10.1.${order.id}`);
+        assert.equal(after?.imageCount, 245);
+        assert.equal(after?.seriesCount, 3);
+        assert.equal(after?.viewerUrl, viewerUrl);
+        // An update without them (an MPPS status change) leaves them as they are.
+        await his.updateOrderStatus({ orderId: order.id, status: 'completed' });
+        assert.equal((await his.orderByAccession(order.accessionNumber))?.imageCount, 245);
+      });
+
       it('stores vital signs with LOINC codes once', async () => {
         const [visit] = await his.visitsForClaims({ from: '2026-01-01T00:00:00+07:00', to: '2027-01-01T00:00:00+07:00', limit: 1 });
         const obs = [

@@ -214,8 +214,9 @@ export class Reconciler {
       status: 'completed',
       studyInstanceUid: study.study_uid,
       by: study.calling_ae ?? undefined,
-      // Fields beyond OrderStatusUpdate travel along for HIS connectors that store them.
-      ...({ imageCount: counts.instances, seriesCount: counts.series, viewerUrl: this.viewerUrl(study) } as object),
+      imageCount: counts.instances,
+      seriesCount: counts.series,
+      viewerUrl: this.viewerUrl(study),
     });
   }
 }
