@@ -12,6 +12,7 @@ import type { EngineConfig } from './config/config';
 import { ConnectorRegistry } from './connectors/registry';
 import { Engine } from './engine';
 import { createLogger } from './log';
+import { StatsHistory, type StatsHistoryOptions } from './metrics/history';
 import { PostgresMessageStore } from './store/postgres-store';
 import type { MessageStore } from './store/types';
 import os from 'node:os';
@@ -22,6 +23,8 @@ export interface RunningApplication {
   channels: ChannelFolder;
   api: http.Server;
   apiUrl: string;
+  /** Sampled channel counters behind GET /api/stats/history. */
+  statsHistory: StatsHistory;
   /** Printed once on first start; undefined afterwards. */
   initialAdminPassword?: string;
   stop(): Promise<void>;
@@ -33,7 +36,7 @@ export interface ApplicationModule {
   start(context: { engine: Engine; config: EngineConfig; security: SecurityStore }): Promise<{ extensions?: ApiExtension[]; stop?: () => Promise<void> } | void>;
 }
 
-export async function startApplication(config: EngineConfig, options: { modules?: ApplicationModule[]; consoleDir?: string; quiet?: boolean } = {}): Promise<RunningApplication> {
+export async function startApplication(config: EngineConfig, options: { modules?: ApplicationModule[]; consoleDir?: string; quiet?: boolean; statsHistory?: Pick<StatsHistoryOptions, 'tiers' | 'now'> } = {}): Promise<RunningApplication> {
   const log = createLogger({ level: config.logging.level, dir: config.logging.dir, console: !options.quiet });
   fs.mkdirSync(config.dataDir, { recursive: true });
   ensureEngineCertificates(config.certsDir);
@@ -69,12 +72,15 @@ export async function startApplication(config: EngineConfig, options: { modules?
   const { deployed, problems } = await channels.deployAll();
   log.info(`deployed ${deployed.length} channel(s)${problems.length ? `; ${problems.length} problem(s) in channel files` : ''}`);
 
-  const app = createApiApp({ engine, security, channels, extensions, consoleDir: options.consoleDir });
+  const statsHistory = new StatsHistory({ ...options.statsHistory, channels: () => engine.channelIds().map((id) => [id, engine.describeChannel(id).stats] as const) });
+  statsHistory.start();
+  const app = createApiApp({ engine, security, channels, extensions, consoleDir: options.consoleDir, statsHistory });
   const tls = config.api.tls ? { keyFile: path.join(config.certsDir, 'server.key'), certFile: path.join(config.certsDir, 'server.crt') } : undefined;
   let api: http.Server;
   try {
     api = await startApiServer(app, { host: config.api.host, port: config.api.port, tls });
   } catch (error) {
+    statsHistory.stop();
     await engine.stop();
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     security.close();
@@ -91,6 +97,7 @@ export async function startApplication(config: EngineConfig, options: { modules?
     channels,
     api,
     apiUrl,
+    statsHistory,
     initialAdminPassword,
     stop() {
       stopping ??= (async () => {
@@ -98,6 +105,7 @@ export async function startApplication(config: EngineConfig, options: { modules?
           api.close(() => resolve());
           api.closeAllConnections?.();
         });
+        statsHistory.stop();
         await engine.stop();
         for (const stop of stops.reverse()) await stop().catch((e) => log.error(`stopping module: ${e.message}`));
         security.close();

@@ -10,6 +10,7 @@ const op = (summary: string, permission: string | null, extra: Record<string, un
   ...extra,
 });
 const idParam = (name: string, type = 'string') => ({ name, in: 'path', required: true, schema: { type } });
+const historyWindow = { name: 'window', in: 'query', required: false, schema: { type: 'string', example: '1h' }, description: 'How far back: 90s, 15m, 1h, 24h (default 1h; at most the 24 h kept). Up to 1 h comes at 10 s resolution, beyond at 1 min.' };
 
 export const openApiDocument = {
   openapi: '3.0.3',
@@ -47,6 +48,12 @@ export const openApiDocument = {
     '/api/dlq/replay': { post: op('Put dead letters back in their queue', 'dlq:manage', { requestBody: idsBody }) },
     '/api/dlq/discard': { post: op('Discard dead letters (audited)', 'dlq:manage', { requestBody: idsBody }) },
     '/api/stats': { get: op('Counters, rates and latency percentiles per channel; queue depths', 'channels:read') },
+    '/api/stats/history': {
+      get: op('Sampled counters (received, filtered, queued, sent, errored, retried, dead) and p95 latencies of every channel over a window, kept in memory by the engine: { windowMs, resolutionMs, from, to, channels: { <id>: [{ at, counters, ackP95, deliveryP95 }] } }', 'channels:read', { parameters: [historyWindow] }),
+    },
+    '/api/channels/{id}/stats/history': {
+      get: op('One channel\'s sampled counters over a window: { channelId, windowMs, resolutionMs, from, to, points }; 404 for a channel neither deployed nor in the history', 'channels:read', { parameters: [idParam('id'), historyWindow] }),
+    },
     '/api/alerts': { get: op('Open alerts', 'channels:read') },
     '/api/alerts/{id}/ack': { post: op('Acknowledge an alert', 'channels:control', { parameters: [idParam('id')] }) },
     '/api/events': { get: op('Server-sent events: channel, connection, alert, stats (accepts ?access_token=)', 'channels:read') },

@@ -10,6 +10,7 @@ import { z, ZodError } from 'zod';
 import { AuthError, can, permissionsOf, roles, type Permission, type SecurityStore, type User } from '../auth/security-store';
 import { ChannelConfigError, NotFoundError, type Engine } from '../engine';
 import { listenOrExplain } from '../net/listen';
+import { parseWindow, type StatsHistory } from '../metrics/history';
 import { messageStatuses } from '../store/types';
 import { openApiDocument } from './openapi';
 import { decodeContentTree } from '../../console/server/content-tree';
@@ -42,6 +43,8 @@ export interface ApiOptions {
   extensions?: ApiExtension[];
   /** Folder of the built web console, served at `/`. */
   consoleDir?: string;
+  /** Sampled channel counters over the last day (engine/metrics/history.ts); absent = no history routes. */
+  statsHistory?: StatsHistory;
 }
 
 export class HttpError extends Error {
@@ -281,6 +284,29 @@ export function createApiApp(options: ApiOptions): express.Express {
   app.get('/api/stats', requirePermission('channels:read'), async (_req, res) => {
     const channels = Object.fromEntries(engine.channelIds().map((id) => [id, engine.describeChannel(id).stats]));
     res.json({ at: new Date().toISOString(), channels, queues: await engine.store.queueDepths(), health: engine.health(), memory: process.memoryUsage().rss });
+  });
+  // Charts start from the engine's own history (10 s for an hour, 1 min for a day), then go on live.
+  const historyWindow = (req: Request) => {
+    if (!options.statsHistory) throw new HttpError(404, 'this engine keeps no statistics history');
+    try {
+      return parseWindow(typeof req.query.window === 'string' ? req.query.window : undefined, 3_600_000, options.statsHistory.maxWindowMs);
+    } catch (error) {
+      throw new HttpError(400, (error as Error).message, 'window');
+    }
+  };
+  app.get('/api/stats/history', requirePermission('channels:read'), (req, res) => {
+    const windowMs = historyWindow(req);
+    const history = options.statsHistory!;
+    const ids = [...new Set([...engine.channelIds(), ...history.channelIds()])].sort();
+    const series = ids.map((id) => [id, history.series(id, windowMs)] as const);
+    const first = series[0]?.[1] ?? history.series('', windowMs);
+    res.json({ windowMs, resolutionMs: first.resolutionMs, from: first.from, to: first.to, channels: Object.fromEntries(series.map(([id, s]) => [id, s.points])) });
+  });
+  app.get('/api/channels/:id/stats/history', requirePermission('channels:read'), (req, res) => {
+    const windowMs = historyWindow(req);
+    const id = String(req.params.id);
+    if (!engine.channelIds().includes(id) && !options.statsHistory!.channelIds().includes(id)) throw new HttpError(404, `channel "${id}" is not deployed and has no history`);
+    res.json({ channelId: id, windowMs, ...options.statsHistory!.series(id, windowMs) });
   });
   app.get('/api/alerts', requirePermission('channels:read'), (_req, res) => res.json({ alerts: engine.listAlerts() }));
   app.post('/api/alerts/:id/ack', requirePermission('channels:control'), (req, res) => {

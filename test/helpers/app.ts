@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startApplication, type ApplicationModule, type RunningApplication } from '../../engine/app';
+import type { HistoryTier } from '../../engine/metrics/history';
 import { engineConfigSchema, type EngineConfig } from '../../engine/config/config';
 import { ensureEngineCertificates } from '../../engine/certs/certificates';
 import { tempDir } from './engine';
@@ -26,7 +27,7 @@ function copyOfTestCertificates(target: string): void {
   fs.cpSync(sharedCerts, target, { recursive: true });
 }
 
-export async function startTestApp(options: { channels?: Record<string, string>; modules?: ApplicationModule[]; consoleDir?: string; overrides?: Record<string, unknown> } = {}): Promise<TestApp> {
+export async function startTestApp(options: { channels?: Record<string, string>; modules?: ApplicationModule[]; consoleDir?: string; overrides?: Record<string, unknown>; historyTiers?: HistoryTier[] } = {}): Promise<TestApp> {
   const root = tempDir('hisbridge-app-');
   const channelsDir = path.join(root, 'channels');
   fs.mkdirSync(channelsDir, { recursive: true });
@@ -42,7 +43,7 @@ export async function startTestApp(options: { channels?: Record<string, string>;
     file: null,
   };
   copyOfTestCertificates(config.certsDir);
-  const app = await startApplication(config, { quiet: true, modules: options.modules, consoleDir: options.consoleDir });
+  const app = await startApplication(config, { quiet: true, modules: options.modules, consoleDir: options.consoleDir, statsHistory: options.historyTiers ? { tiers: options.historyTiers } : undefined });
   const api = async (method: string, url: string, token?: string, body?: unknown) => {
     const res = await fetch(app.apiUrl + url, {
       method,
