@@ -89,15 +89,16 @@ export function saveClaim(store: ClaimStore, prepared: PreparedClaim): SaveOutco
 export async function loadClaimSource(lookups: HisLookups, maLk: string, facility?: Facility): Promise<ClaimSource> {
   const visit = await lookups.visitByMaLk(maLk);
   if (!visit) throw new Error(`the HIS has no visit ${maLk}`);
-  const [patient, lines, results, observations, fac] = await Promise.all([
+  const [patient, lines, results, observations, fac, documents] = await Promise.all([
     lookups.patientById(visit.patientId),
     lookups.billingLinesForVisit(maLk),
     lookups.resultsForVisit(maLk),
     lookups.observationsForVisit(maLk),
     facility ? Promise.resolve(facility) : lookups.facility(),
+    lookups.documentsForVisit?.(maLk),
   ]);
   if (!patient) throw new Error(`the HIS has no patient ${visit.patientId} (visit ${maLk})`);
-  return { facility: fac, patient, visit, lines: lines as BillingLine[], results: results.results, reports: results.reports, observations };
+  return { facility: fac, patient, visit, lines: lines as BillingLine[], results: results.results, reports: results.reports, observations, documents };
 }
 
 export interface BuildRunSummary {

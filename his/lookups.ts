@@ -20,6 +20,7 @@ import type {
   ResultBatch,
   Staff,
   Visit,
+  VisitDocuments,
 } from '../model';
 
 /** The name other connectors pass to `ctx.lookup<HisLookups>(HIS_SERVICE)`. */
@@ -108,6 +109,11 @@ export interface HisLookups {
   /** Lab results and imaging reports of a visit (claims XML4). */
   resultsForVisit(maLk: string): Promise<{ results: Array<Result & { orderId: string }>; reports: ImagingReport[] }>;
   observationsForVisit(maLk: string): Promise<Observation[]>;
+  /**
+   * Referral letter, birth and leave certificates, HIV care and TB records, medical assessment of a
+   * visit (claims XML6, XML9–XML13, XML15). Optional: a HIS without them need not implement it.
+   */
+  documentsForVisit?(maLk: string): Promise<VisitDocuments>;
 
   orderById(orderId: string): Promise<Order | undefined>;
   /** Every lab order on a specimen (one tube can carry several orders); empty when none. */

@@ -8,5 +8,6 @@ export * from './order';
 export * from './result';
 export * from './observation';
 export * from './billing';
+export * from './visit-documents';
 export * from './organisation';
 export * from './datetime';

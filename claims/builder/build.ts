@@ -17,6 +17,7 @@ import {
   toBhytDateTime,
   type Visit,
   VITAL_SIGNS,
+  type VisitDocuments,
 } from '../../model';
 import type { ClaimRecord, Episode, EpisodeTables } from '../model';
 import { routeOfCategory, smallCostThreshold } from '../money/benefit';
@@ -25,6 +26,7 @@ import { computeLine, type LineAmounts } from '../money/line';
 import { type BenefitPolicy, defaultCodeLists } from '../spec/codelists';
 import { currentVersion, formatSpec } from '../spec/registry';
 import type { FormatVersion } from '../spec/types';
+import { buildDocumentTables, xml1DocumentFields } from './documents';
 
 /** Everything the builder reads for one episode (what HisLookups returns for one MA_LK). */
 export interface ClaimSource {
@@ -40,6 +42,8 @@ export interface ClaimSource {
   observations?: Observation[];
   /** Clinical progress notes, when the HIS keeps them (XML5). */
   progressNotes?: Array<{ at: string; text: string; staffCertificate?: string; stage?: string; consultation?: string; surgery?: string }>;
+  /** Referral letter, birth and leave certificates, HIV and TB records, medical assessment (XML6, XML9–XML13, XML15). */
+  documents?: VisitDocuments;
 }
 
 export interface BuildOptions {
@@ -269,6 +273,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
   const dischargeText = visit.dischargeDiagnosisText ?? visit.diagnoses.filter((d) => d.stage !== 'admission').map((d) => d.text ?? d.icd10).join('; ');
   const admissionText = visit.admissionDiagnosisText ?? visit.diagnoses.filter((d) => d.stage === 'admission' || d.primary).map((d) => d.text ?? d.icd10)[0] ?? '';
 
+  const docFields = xml1DocumentFields(source.documents, visit.dischargeTypeCode);
   const xml1: ClaimRecord = rec(1, {
     MA_LK: maLk,
     STT: '1',
@@ -302,7 +307,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
     MA_PTTT_QT: (visit.procedureCodes ?? []).join(';'),
     MA_DOITUONG_KCB: coverage?.categoryCode ?? '9',
     MA_NOI_DI: coverage?.referredFrom ?? '',
-    MA_NOI_DEN: '',
+    MA_NOI_DEN: docFields.MA_NOI_DEN,
     MA_TAI_NAN: '',
     NGAY_VAO: vao,
     NGAY_VAO_NOI_TRU: dt(visit.inpatientAdmittedAt) ?? '',
@@ -330,7 +335,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
     MA_CSKCB: facility.code,
     MA_KHUVUC: coverage?.areaCode ?? '',
     CAN_NANG: visit.weightKg !== undefined && visit.weightKg !== '' ? Decimal.from(visit.weightKg).toString(2) : '',
-    CAN_NANG_CON: '',
+    CAN_NANG_CON: docFields.CAN_NANG_CON,
     NAM_NAM_LIEN_TUC: coverage?.fiveConsecutiveYearsFrom ? toBhytDate(coverage.fiveConsecutiveYearsFrom) : '',
     NGAY_TAI_KHAM: visit.followUpDate ? toBhytDate(visit.followUpDate) : '',
     MA_HSBA: visit.medicalRecordNumber ?? '',
@@ -395,14 +400,16 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
       }),
     ];
   }
+  const abnormal = (source.results ?? []).filter((r) => r.abnormalFlag && r.abnormalFlag !== 'N');
+  const resultSummary = abnormal.length
+    ? abnormal.map((r) => `${r.name ?? r.code}: ${r.value}${r.unit ? ` ${r.unit}` : ''}`).join('; ')
+    : (source.results ?? []).length || (source.reports ?? []).length
+      ? 'Các xét nghiệm, cận lâm sàng trong giới hạn bình thường'
+      : 'Không làm cận lâm sàng';
+  const conclusions = (source.reports ?? []).map((r) => r.conclusion).filter(Boolean);
+  const courseSummary = [visit.reason, admissionText && `Chẩn đoán vào viện: ${admissionText}`, ra && `Điều trị ${daysText(vao, ra)}`].filter(Boolean).join('. ');
+  const firstBirth = source.documents?.births[0];
   if (['03', '04', '06'].includes(careType) && ra) {
-    const abnormal = (source.results ?? []).filter((r) => r.abnormalFlag && r.abnormalFlag !== 'N');
-    const resultSummary = abnormal.length
-      ? abnormal.map((r) => `${r.name ?? r.code}: ${r.value}${r.unit ? ` ${r.unit}` : ''}`).join('; ')
-      : (source.results ?? []).length || (source.reports ?? []).length
-        ? 'Các xét nghiệm, cận lâm sàng trong giới hạn bình thường'
-        : 'Không làm cận lâm sàng';
-    const conclusions = (source.reports ?? []).map((r) => r.conclusion).filter(Boolean);
     tables.XML8 = [
       rec(1, {
         MA_LK: maLk,
@@ -415,10 +422,10 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
         NGAY_RA: ra,
         CHAN_DOAN_VAO: admissionText,
         CHAN_DOAN_RV: dischargeText,
-        QT_BENHLY: [visit.reason, admissionText && `Chẩn đoán vào viện: ${admissionText}`, `Điều trị ${daysText(vao, ra)}`].filter(Boolean).join('. '),
+        QT_BENHLY: courseSummary,
         TOMTAT_KQ: [resultSummary, ...conclusions].join('; '),
         PP_DIEUTRI: treatment,
-        NGAY_SINHCON: '',
+        NGAY_SINHCON: firstBirth ? toBhytDate(firstBirth.bornAt.slice(0, 10)) : '',
         NGAY_CONCHET: '',
         SO_CONCHET: '',
         KET_QUA_DTRI: visit.outcomeCode ?? '',
@@ -460,6 +467,21 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
       }),
     ];
   }
+
+  // ---- XML6, XML9–XML13, XML15: from the visit's documents ---------------------------------------------
+  Object.assign(
+    tables,
+    buildDocumentTables({
+      version,
+      source,
+      xml1: xml1.fields,
+      treatment,
+      resultSummary: [resultSummary, ...conclusions].join('; '),
+      courseSummary,
+      signerHealthId: options.signerHealthId ?? '',
+      note,
+    }),
+  );
 
   // The records above are written in the 3176/4750 order; QĐ 130 lacks some fields (e.g. NHOM_MAU):
   // keep only the fields the version has, in its order.

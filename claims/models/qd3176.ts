@@ -999,8 +999,8 @@ export interface Xml15 {
   PHANLOAI_LAO_HIV: string;
   /** TB by bacteriology: 1 confirmed, 2 not confirmed (Số, max 1, integer) */
   PHANLOAI_LAO_VK: string;
-  /** TB by drug resistance code (Số, max 1, integer) */
-  PHANLOAI_LAO_KT: string;
+  /** TB by drug resistance code (Số, max 1, integer, required when {"field":"LOAI_DTRI_LAO","in":["3"]}) */
+  PHANLOAI_LAO_KT?: string;
   /** TB treatment type code (0 none, 1 latent, 2 TB, 3 drug-resistant...) (Số, max 1, integer) */
   LOAI_DTRI_LAO: string;
   /** TB treatment start yyyyMMdd (Chuỗi, max 8, date) */
@@ -1015,10 +1015,10 @@ export interface Xml15 {
   MA_CSKCB?: string;
   /** HIV confirmation date yyyyMMdd (Chuỗi, max 8, date) */
   NGAYKD_HIV?: string;
-  /** ARV start date yyyyMMdd (Chuỗi, max 8, date) */
-  BDDT_ARV: string;
-  /** Cotrimoxazole start date yyyyMMdd (Chuỗi, max 8, date) */
-  NGAY_BAT_DAU_DT_CTX: string;
+  /** ARV start date yyyyMMdd (Chuỗi, max 8, date, required when {"field":"PHANLOAI_LAO_HIV","in":["1"]}) */
+  BDDT_ARV?: string;
+  /** Cotrimoxazole start date yyyyMMdd (Chuỗi, max 8, date, required when {"field":"PHANLOAI_LAO_HIV","in":["1"]}) */
+  NGAY_BAT_DAU_DT_CTX?: string;
   /** Reserved field (Chuỗi, max n) */
   DU_PHONG?: string;
 }

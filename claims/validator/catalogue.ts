@@ -75,8 +75,8 @@ export const ruleCatalogue = {
   'benefit.muc-huong': { severity: 'error', summary: 'MUC_HUONG does not match the card level, the route (off-route rate) and the exemptions' },
   // Which tables, and links between them.
   'tables.required': { severity: 'error', summary: 'a table this kind of visit must include is missing (XML1; XML5 for treatment; XML7 for inpatients)' },
-  'tables.recommended': { severity: 'warning', summary: 'a table this kind of visit normally includes is missing (XML8, XML13, cost lines)' },
-  'tables.not-applicable': { severity: 'error', summary: 'a table sent for a visit it does not apply to (XML13 without a transfer)' },
+  'tables.recommended': { severity: 'warning', summary: 'a table this kind of visit normally includes is missing (XML8, XML13 after a transfer, XML9 after a delivery, cost lines)' },
+  'tables.not-applicable': { severity: 'error', summary: 'a table sent for a visit it does not apply to (XML13 without a transfer; XML9 or XML10 for a patient who is not female)' },
   'tables.single': { severity: 'error', summary: 'a single-record table with several records' },
   'link.ma-lk': { severity: 'error', summary: 'a record whose MA_LK differs from XML1' },
   'link.stt': { severity: 'warning', summary: 'STT not numbered 1, 2, 3… in a table' },

@@ -61,6 +61,14 @@ export function checkTablePresence(ctx: RuleContext): void {
     if (transferred && !has('XML13')) ctx.report('tables.recommended', 'XML13', undefined, undefined, `MA_LOAI_RV ${loaiRv} (transfer) normally includes XML13 (referral letter)`);
     if (!transferred && has('XML13')) ctx.report('tables.not-applicable', 'XML13', tables.XML13![0], undefined, `XML13 (referral letter) is sent only when MA_LOAI_RV is 2 or 5; XML1 has MA_LOAI_RV ${loaiRv ?? '(empty)'}`);
   }
+  // A delivery (O80–O84 as the main diagnosis) is the mother's episode: one birth certificate per baby.
+  const mainIcd = value(x1, 'MA_BENH_CHINH');
+  if (mainIcd && /^O8[0-4]/.test(mainIcd) && !has('XML9')) ctx.report('tables.recommended', 'XML9', undefined, undefined, `MA_BENH_CHINH ${mainIcd} is a delivery; the mother's episode normally includes XML9 (a birth certificate per baby)`);
+  // Birth certificates and pregnancy-rest certificates belong to a woman's episode.
+  const sex = value(x1, 'GIOI_TINH');
+  for (const [id, what] of [['XML9', 'birth certificate'], ['XML10', 'pregnancy-rest certificate']] as const) {
+    if (has(id) && sex !== undefined && sex !== '2') ctx.report('tables.not-applicable', id, tables[id]![0], undefined, `${id} (${what}) belongs to a female patient's episode; XML1 has GIOI_TINH ${sex}`);
+  }
 }
 
 // ------------------------------------------------------------------------------------------------

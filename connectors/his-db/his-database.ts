@@ -30,6 +30,13 @@ import {
   type StaffRef,
   type StaffRole,
   type Visit,
+  type VisitDocuments,
+  type ReferralLetter,
+  type BirthCertificate,
+  type LeaveCertificate,
+  type HivCareRecord,
+  type TbTreatmentRecord,
+  type MedicalAssessment,
   type VisitKind,
   type BhytRoute,
 } from '../../model';
@@ -50,6 +57,7 @@ import {
 } from '../../his/lookups';
 import type { LoadedMapping } from '../../his/mapping/load';
 import type { EntityMapping } from '../../his/mapping/schema';
+import { DOCUMENT_ENTITIES, type DocumentEntityName, type DocumentEntitySpec, documentEntityNames } from '../../his/mapping/visit-documents';
 
 export interface HisDatabaseOptions {
   /** Clock for updatedAt stamps (tests pin it). */
@@ -117,6 +125,7 @@ export class HisDatabase implements HisLookups {
     imagingReport: MappedEntity;
     vital: MappedEntity;
     billing: Array<{ entity: MappedEntity; kind?: BillingLineKind }>;
+    documents: Partial<Record<DocumentEntityName, MappedEntity>>;
   };
   private readonly now: () => Date;
   private readonly cacheMs: number;
@@ -147,6 +156,7 @@ export class HisDatabase implements HisLookups {
       imagingReport: mk('imagingReport', ents.imagingReport),
       vital: mk('vital', ents.vital),
       billing: ents.billing.map((b, i) => ({ entity: mk(`billing[${i}]`, b), kind: b.kind })),
+      documents: Object.fromEntries(documentEntityNames.filter((n) => ents[n]).map((n) => [n, mk(n, ents[n]!)])),
     };
   }
 
@@ -364,6 +374,45 @@ export class HisDatabase implements HisLookups {
     if (!v.has('maLk')) return [];
     const rows = await this.select(this.db, v, (p) => ({ where: [`${v.col('maLk')} = ${p.add(maLk)}`], orderBy: v.col('effectiveAt') }));
     return rows.map((r) => this.toObservation(r));
+  }
+
+  async documentsForVisit(maLk: string): Promise<VisitDocuments> {
+    const read = async (name: DocumentEntityName): Promise<Array<Record<string, unknown>>> => {
+      const e = this.e.documents[name];
+      if (!e) return [];
+      const rows = await this.select(this.db, e, (p) => ({ where: [`${e.col('maLk')} = ${p.add(maLk)}`] }));
+      return Promise.all(rows.map((r) => this.toDocument(name, r)));
+    };
+    const [referral, births, leave, hiv, tb, assessment] = await Promise.all(documentEntityNames.map(read));
+    return {
+      referral: referral[0] as unknown as ReferralLetter | undefined,
+      births: (births as unknown as BirthCertificate[]).sort((a, b) => a.bornAt.localeCompare(b.bornAt) || a.number.localeCompare(b.number)),
+      leave: (leave as unknown as LeaveCertificate[]).sort((a, b) => a.from.localeCompare(b.from)),
+      hivCare: hiv[0] as unknown as HivCareRecord | undefined,
+      tbTreatment: (tb as unknown as TbTreatmentRecord[]).sort((a, b) => a.startedOn.localeCompare(b.startedOn)),
+      assessment: assessment[0] as unknown as MedicalAssessment | undefined,
+    };
+  }
+
+  /** One document row as a plain object: each mapped field read by its kind; empty columns are left out. */
+  private async toDocument(name: DocumentEntityName, r: RowReader): Promise<Record<string, unknown>> {
+    const spec: DocumentEntitySpec = DOCUMENT_ENTITIES[name];
+    const out: Record<string, unknown> = {};
+    for (const field of spec.required) if (this.e.documents[name]!.has(field) && r.raw(field) == null) r.fail(field, `required ${name}.${field} is empty`);
+    for (const [field, kind] of Object.entries(spec.fields)) {
+      let v: unknown;
+      switch (kind) {
+        case 'text': v = r.text(field); break;
+        case 'code': v = r.code(field); break;
+        case 'date': v = r.date(field); break;
+        case 'dateTime': v = r.dateTime(field); break;
+        case 'int': v = r.int(field); break;
+        case 'bool': v = r.bool(field); break;
+        case 'staff': v = await this.staffRef(r.text(field)); break;
+      }
+      if (v !== undefined) out[kind === 'staff' ? field.replace(/Id$/, '') : field] = v;
+    }
+    return out;
   }
 
   private async labTests(orderIds: string[]): Promise<Map<string, LabOrderTest[]>> {

@@ -135,7 +135,37 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'MA_KHOA_BHYT', 'MA_GIUONG', 'MA_BS', 'NGUOI_THUC_HIEN', 'MA_BENH', 'NGAY_YL', 'NGAY_TH_YL', 'NGAY_KQ', 'MA_PTTT', 'MA_MAY', 'TT_THAU', 'SO_PHIEU',
   ],
   DT_SINHHIEU: ['MA_BN', 'MA_LK', 'CHI_SO', 'GIA_TRI', 'DON_VI', 'THOI_GIAN', 'MA_THIETBI', 'VI_TRI', 'TRANG_THAI'],
+  KB_CHUYENTUYEN: [
+    'MA_LK', 'GIAY_CHUYEN_TUYEN', 'SO_HOSO', 'SO_CHUYENTUYEN', 'MA_NOI_DEN', 'MA_LYDO_CT', 'DAU_HIEU_LS', 'TINH_TRANG_CT', 'HUONG_DIEU_TRI', 'PHUONGTIEN_VC',
+    'HOTEN_NGUOI_HT', 'CHUCDANH_NGUOI_HT', 'MA_BS', 'NGAY_CT',
+  ],
+  KB_CHUNGSINH: [
+    'SO', 'QUYEN_SO', 'MA_LK', 'NGAY_CT', 'MA_BHXH_ME', 'MA_THE_ME', 'SO_GTTT_ME', 'NGAY_CAP_GTTT', 'NOI_CAP_GTTT', 'HO_TEN_CHA', 'TEN_CON', 'GIOI_TINH_CON',
+    'SO_CON', 'LAN_SINH', 'SO_CON_SONG', 'CAN_NANG_G', 'NGAY_SINH_CON', 'NOI_SINH', 'TINH_TRANG_CON', 'SINH_MO', 'DUOI_32_TUAN', 'GHI_CHU', 'NGUOI_DO_DE',
+    'NGUOI_GHI', 'MA_THE_TAM',
+  ],
+  KB_GIAYNGHI: ['ID', 'MA_LK', 'LOAI', 'SO_SERI', 'SO_CT', 'SO_KCB', 'DON_VI', 'MA_BHXH', 'CHAN_DOAN', 'TU_NGAY', 'DEN_NGAY', 'SO_NGAY', 'MA_NV_KY', 'NGAY_CT'],
+  KB_HIV: [
+    'MA_LK', 'NGAYKD_HIV', 'NOI_LAY_MAU_XN', 'NOI_XN_KD', 'NOI_BDDT_ARV', 'BDDT_ARV', 'MA_PHAC_DO_DIEU_TRI_BD', 'MA_LYDO_DTRI', 'LOAI_DTRI_LAO', 'SANG_LOC_LAO',
+    'KQ_DTRI_LAO', 'MA_LYDO_XNTL_VR', 'NGAY_XN_TLVR', 'KQ_XNTL_VR', 'NGAY_KQ_XN_TLVR', 'MA_LOAI_BN', 'GIAI_DOAN_LAM_SANG', 'NHOM_DOI_TUONG', 'MA_TINH_TRANG_DK',
+    'NGAY_BAT_DAU_DT_CTX', 'MA_XU_TRI', 'NGAY_BAT_DAU_XU_TRI', 'NGAY_KET_THUC_XU_TRI', 'MA_PHAC_DO_DIEU_TRI', 'SO_NGAY_CAP_THUOC_ARV', 'NGAY_CHUYEN_PHAC_DO',
+    'LY_DO_CHUYEN_PHAC_DO',
+  ],
+  KB_LAO: [
+    'ID', 'MA_LK', 'PHANLOAI_LAO_VITRI', 'PHANLOAI_LAO_TS', 'PHANLOAI_LAO_HIV', 'PHANLOAI_LAO_VK', 'PHANLOAI_LAO_KT', 'LOAI_DTRI_LAO', 'NGAYBD_DTRI_LAO',
+    'PHACDO_DTRI_LAO', 'NGAYKT_DTRI_LAO', 'KET_QUA_DTRI_LAO',
+  ],
+  KB_GIAMDINH: [
+    'MA_LK', 'NGUOI_CHU_TRI', 'CHUC_VU', 'NGAY_HOP', 'NGAY_CAP_CCCD', 'NOI_CAP_CCCD', 'MA_BHXH', 'NGHE_NGHIEP', 'MA_DOI_TUONG', 'KHAM_GIAM_DINH', 'SO_BIEN_BAN',
+    'DANG_HUONG_CHE_DO', 'NGAY_CHUNG_TU', 'SO_GIAY_GIOI_THIEU', 'NGAY_DE_NGHI', 'MA_DONVI', 'GIOI_THIEU_CUA', 'KET_QUA_KHAM', 'SO_VAN_BAN_CAN_CU', 'TYLE_TTCT_MOI',
+    'TONG_TYLE_TTCT', 'DE_NGHI', 'DUOC_XACDINH',
+  ],
 };
+
+/** Facilities patients are referred to (central hospitals), and employers on leave certificates. */
+const REFERRAL_TARGETS = ['01901', '01902', '01904'];
+const EMPLOYERS = ['Công ty TNHH Điện tử Minh Long', 'Công ty Cổ phần May Thăng Long', 'Sở Giáo dục và Đào tạo Hà Nội', 'Ngân hàng TMCP Công thương Việt Nam - Chi nhánh Ba Đình', 'Công ty Cổ phần Xây dựng số 1'];
+const ID_AUTHORITY = 'Cục Cảnh sát quản lý hành chính về trật tự xã hội';
 
 export const DEMO_TABLE_COLUMNS: Readonly<Record<string, readonly string[]>> = TABLE_COLUMNS;
 
@@ -167,6 +197,13 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
   const { seed, visits: visitCount } = options;
   if (!Number.isInteger(visitCount) || visitCount < 1 || visitCount > 1_000_000) throw new Error(`visits must be an integer 1..1,000,000, got ${visitCount}`);
   const r = rng(seed);
+  // The visits' documents (birth and leave certificates, referrals, HIV/TB records, assessments) draw
+  // from their own stream, so adding them left every row the main stream produces unchanged.
+  const x = rng(seed ^ 0x2f6b3d1);
+  const staffNames = new Map<string, string>();
+  const personName = (male: boolean) => `${x.weighted(FAMILY_NAMES)} ${x.pick(male ? MIDDLE_MALE : MIDDLE_FEMALE)} ${x.pick(male ? GIVEN_MALE : GIVEN_FEMALE)}`;
+  let leaveId = 0;
+  let tbId = 0;
   const nowMs = (options.today ?? new Date()).getTime();
   const todayParts = hospitalParts(new Date(nowMs));
   const todayStart = fromHospitalParts(todayParts.year, todayParts.month, todayParts.day).getTime();
@@ -225,6 +262,7 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
         const male = r.chance(role === 'BS' ? 0.6 : 0.25);
         const name = `${r.weighted(FAMILY_NAMES)} ${r.pick(male ? MIDDLE_MALE : MIDDLE_FEMALE)} ${r.pick(male ? GIVEN_MALE : GIVEN_FEMALE)}`;
         await emit('DM_NHANVIEN', [id, name, title, role, `${pad(10000 + staffNo * 37, 6)}/HNO-CCHN`, `01${r.digits(8)}`, dept, 1]);
+        staffNames.set(id, name);
         (staff[`${dept}:${role}`] ??= []).push(id);
         if (role === 'BS') (doctorsOf[dept] ??= []).push(id);
       }
@@ -249,6 +287,8 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
     cardLevel?: number;
     registeredHere: boolean;
     dkbd?: string;
+    /** CCCD number (patients 14 and older). */
+    idNumber?: string;
   }
   const patients: PatientInfo[] = [];
   const benefitOf: Record<string, number> = { '1': 100, '2': 100, '3': 95, '4': 80, '5': 100 };
@@ -287,13 +327,14 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
       registeredHere = r.chance(0.45);
       dkbd = registeredHere ? FACILITY.code : `${province.code}${pad(r.int(1, 40), 3)}`;
     }
+    let idNumber: string | undefined;
     await emit('BN_BENHNHAN', [
       id,
       name,
       birthDate,
       age === 0 ? `${pad(r.int(0, 23), 2)}:${pad(r.int(0, 59), 2)}` : null,
       male ? 1 : 2,
-      age >= 14 ? cccd(r, `0${province.code}`.slice(-3), male, birthYear) : null,
+      (idNumber = age >= 14 ? cccd(r, `0${province.code}`.slice(-3), male, birthYear) : undefined) ?? null,
       r.chance(0.02) ? `C${r.digits(7)}` : null,
       card ?? null,
       `Số ${r.int(1, 199)} ${r.pick(commune.streets)}`,
@@ -306,7 +347,7 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
       '00000',
       dt(createdAt),
     ]);
-    const info = { id, male, age, card, cardLevel, registeredHere, dkbd };
+    const info = { id, male, age, card, cardLevel, registeredHere, dkbd, idNumber };
     patients.push(info);
     return info;
   };
@@ -379,6 +420,25 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
         benefit = Math.round(patient.cardLevel! * 0.4);
       }
     }
+    // Documents of the visit (claims XML6, XML9–XML13, XML15), decided on the documents' own stream:
+    // a birth certificate for every obstetric stay (O80), and among the other discharged visits a few
+    // HIV and TB follow-ups, pregnancy-rest and assessment visits, transfers out and sick leaves.
+    const done = dischargedAt !== undefined;
+    const adult = patient.age >= 18 && patient.age < 60;
+    let special: 'hiv' | 'tb' | 'pregnancy-rest' | 'assessment' | undefined;
+    if (done && kind === 'NGOAITRU' && adult) {
+      const roll = x.next();
+      if (roll < 0.01) special = 'hiv';
+      else if (roll < 0.02) special = 'tb';
+      else if (roll < 0.035 && !patient.male && patient.age <= 42) special = 'pregnancy-rest';
+      else if (roll < 0.04 && patient.idNumber) special = 'assessment';
+    }
+    if (special === 'hiv') icdCodes[0] = 'B24';
+    else if (special === 'tb') icdCodes[0] = 'A15.0';
+    else if (special === 'pregnancy-rest') icdCodes[0] = 'O20.0';
+    const referralReason = done && kind !== 'NGOAITRU' && x.chance(0.04) ? (x.chance(0.8) ? 2 : 3) : 0;
+    const sickLeave = done && adult && special === undefined && dept !== 'KSAN' && /^(DN|HC|CB)/.test(patient.card ?? '') && x.chance(kind === 'NOITRU' ? 0.5 : 0.06);
+    const birth = done && dept === 'KSAN' && icdCodes[0] === 'O80';
     const insured = route !== null;
     const careType = kind === 'NOITRU' ? '03' : '01';
     const weight = patient.age < 1 ? 3 + r.next() * 6 : patient.age < 16 ? 10 + patient.age * 3 + r.next() * 5 : 42 + r.next() * 35;
@@ -399,7 +459,8 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
       icdName(icdCodes[0]),
       dischargedAt !== undefined ? dxText : null,
       dischargedAt !== undefined ? r.pick([1, 1, 2, 2, 2, 3]) : null,
-      dischargedAt !== undefined ? 1 : null,
+      // MA_LOAI_RV: 1 discharged; 2 transferred for medical reasons, 5 at the patient's request.
+      dischargedAt !== undefined ? (referralReason === 3 ? 5 : referralReason ? 2 : 1) : null,
       weight.toFixed(2),
       `${y}/${pad(i + 1, 7)}`,
       doctor,
@@ -425,6 +486,74 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
       await emit('KB_CHANDOAN', [++diagId, maLk, code, icdName(code), n === 0 ? 1 : 0, 'RA']);
     }
     await emit('KB_CHANDOAN', [++diagId, maLk, icdCodes[0], icdName(icdCodes[0]), 1, 'VAO']);
+
+    const visitDay = dateOnly(admittedAt);
+    const dayOffset = (days: number) => dateOnly(admittedAt + days * DAY);
+    const pastDate = (yearsBack: number) => `${y - yearsBack}-${pad(x.int(1, 12), 2)}-${pad(x.int(1, 28), 2)}`;
+    const socialInsuranceNo = patient.card ? patient.card.slice(5) : null;
+    if (referralReason) {
+      const serious = kind === 'CAPCUU';
+      await emit('KB_CHUYENTUYEN', [
+        maLk, `${x.int(1, 999)}/${y}/GCT`, `HS${pad(i + 1, 7)}`, `CT-${y}-${pad(i + 1, 6)}`, x.pick(REFERRAL_TARGETS), referralReason,
+        serious ? 'Người bệnh tỉnh, tiếp xúc chậm, mạch nhanh, huyết áp dao động' : 'Người bệnh tỉnh, tiếp xúc tốt, còn đau nhiều, đáp ứng điều trị kém',
+        serious ? 'Nặng, cần theo dõi sát trên đường vận chuyển' : 'Ổn định, đủ điều kiện vận chuyển',
+        referralReason === 3 ? 'Tiếp tục điều trị theo nguyện vọng của người bệnh và gia đình' : 'Chuyển tuyến trên để can thiệp chuyên sâu',
+        serious ? 'Xe cứu thương' : 'Xe cứu thương của bệnh viện', serious ? staffNames.get(x.pick(staff[`${dept}:DD`] ?? staff['KCC:DD'])) ?? null : null, serious ? 'Điều dưỡng' : null, doctor,
+        dt(dischargedAt!),
+      ]);
+    }
+    if (birth) {
+      const babies = x.chance(0.03) ? 2 : 1;
+      const bornAt = admittedAt + x.int(3, 18) * 60 * MINUTE;
+      const caesarean = x.chance(0.35);
+      const deliveries = x.int(1, 3);
+      const father = personName(true);
+      const idIssued = pastDate(x.int(1, 8));
+      const midwives = staff['KSAN:HS'];
+      for (let b = 0; b < babies; b++) {
+        await emit('KB_CHUNGSINH', [
+          `CS${y}${pad(i + 1, 7)}${b + 1}`, `Q${y}-KSAN`, maLk, dateOnly(dischargedAt!), socialInsuranceNo, null, patient.idNumber ?? null, idIssued,
+          ID_AUTHORITY, father, null, x.chance(0.51) ? 1 : 2, babies, deliveries, deliveries - 1 + babies,
+          babies > 1 ? x.int(2100, 2900) : x.int(2600, 3900), dt(bornAt + b * 7 * MINUTE), FACILITY.name, 'Khỏe mạnh', caesarean ? 1 : 0, 0,
+          babies > 1 ? 'Song thai' : null, staffNames.get(x.pick(midwives)), staffNames.get(x.pick(midwives)), `TE101${x.digits(10)}`,
+        ]);
+      }
+    }
+    if (special === 'pregnancy-rest') {
+      const days = x.int(7, 14);
+      await emit('KB_GIAYNGHI', [
+        ++leaveId, maLk, 'DUONG_THAI', `AA/${y}/${pad(x.int(1, 99_999), 5)}`, `${pad(i + 1, 7)}/GNDT`, null, x.pick(EMPLOYERS), socialInsuranceNo,
+        `Thai ${x.int(8, 14)} tuần, dọa sẩy thai`, visitDay, dayOffset(days - 1), days, doctor, visitDay,
+      ]);
+    }
+    if (sickLeave) {
+      const days = kind === 'NOITRU' ? Math.round((Date.parse(dateOnly(dischargedAt!)) - Date.parse(visitDay)) / DAY) + 1 : x.int(2, 5);
+      await emit('KB_GIAYNGHI', [
+        ++leaveId, maLk, 'BHXH', `AB/${y}/${pad(x.int(1, 99_999), 5)}`, `${pad(i + 1, 7)}/CT07`, null, x.pick(EMPLOYERS), socialInsuranceNo,
+        null, visitDay, dayOffset(days - 1), days, doctor, dateOnly(dischargedAt!),
+      ]);
+    }
+    if (special === 'hiv') {
+      const confirmedYear = y - x.int(3, 10);
+      const confirmed = `${confirmedYear}-${pad(x.int(1, 6), 2)}-${pad(x.int(1, 28), 2)}`;
+      const arvStart = `${confirmedYear}-${pad(x.int(7, 12), 2)}-${pad(x.int(1, 28), 2)}`;
+      await emit('KB_HIV', [
+        maLk, confirmed, '01013', '01002', FACILITY.code, arvStart, 'TDF+3TC+EFV', 1, 0, 2, 7, 1, dayOffset(-30), 1, dayOffset(-23), 1, 1, x.pick([4, 5, 7, 9]), '9',
+        arvStart, '1', visitDay, dayOffset(90), 'TDF+3TC+DTG', 90, `${Math.max(confirmedYear + 1, 2020)}-06-01`, 5,
+      ]);
+    }
+    if (special === 'tb') {
+      await emit('KB_LAO', [++tbId, maLk, 1, 1, 2, 1, null, 2, dayOffset(-182), 1, visitDay, x.chance(0.7) ? 1 : 2]);
+    }
+    if (special === 'assessment') {
+      const rate = x.int(21, 61);
+      await emit('KB_GIAMDINH', [
+        maLk, personName(x.chance(0.6)), 1, visitDay, pastDate(x.int(1, 8)), ID_AUTHORITY, socialInsuranceNo ?? `01${x.digits(8)}`, 'Công nhân', '1', 1,
+        `${pad(i + 1, 5)}/BB-GĐYK`, '1', visitDay, `${x.int(1, 999)}/GGT-BHXH`, dayOffset(-14), 'BHXH01', 'Bảo hiểm xã hội thành phố Hà Nội',
+        `Hạn chế vận động, đau cột sống thắt lưng mạn tính; suy giảm khả năng lao động ${rate}%`, 'Thông tư 56/2017/TT-BYT', rate, rate,
+        'Giải quyết chế độ ốm đau dài ngày theo quy định', `Tỷ lệ tổn thương cơ thể ${rate}%`,
+      ]);
+    }
 
     let drugStt = 0;
     let dvktStt = 0;

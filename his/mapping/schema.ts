@@ -2,6 +2,7 @@
 // the table, optional discriminator and joins, which column holds each canonical field, and how
 // stored values (status codes, sex codes…) translate. Validated with zod so a typo names its path.
 import { z } from 'zod';
+import { DOCUMENT_ENTITIES } from './visit-documents';
 
 const ident = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a table or column name: letters, digits and _');
 /**
@@ -116,6 +117,8 @@ export const entityFields = {
 
 type Fields = typeof entityFields;
 const e = <K extends keyof Fields>(k: K) => entity(entityFields[k][0], entityFields[k][1]);
+/** A visit-document entity (his/mapping/visit-documents.ts); all of them are optional in a mapping. */
+const doc = <K extends keyof typeof DOCUMENT_ENTITIES>(k: K) => entity(DOCUMENT_ENTITIES[k].required, Object.keys(DOCUMENT_ENTITIES[k].fields)).optional();
 
 export const billingSourceSchema = e('billing').and(
   z.object({
@@ -157,6 +160,12 @@ export const mappingSchema = z
       imagingReport: e('imagingReport'),
       vital: e('vital'),
       billing: z.array(billingSourceSchema).min(1),
+      referral: doc('referral'),
+      birthCertificate: doc('birthCertificate'),
+      leaveCertificate: doc('leaveCertificate'),
+      hivCare: doc('hivCare'),
+      tbTreatment: doc('tbTreatment'),
+      medicalAssessment: doc('medicalAssessment'),
     }),
   })
   .superRefine((m, ctx) => {

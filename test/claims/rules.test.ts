@@ -234,6 +234,17 @@ const cases: Case[] = [
   { rule: 'tables.required', name: 'no XML1', mutate: (e) => delete e.tables.XML1, expect: ['ERROR XML1 [tables.required]: the episode has no XML1 (TONG_HOP); every HOSO must include it'] },
   { rule: 'tables.recommended', name: 'inpatient without XML8', mutate: (e) => delete e.tables.XML8, expect: ['WARNING XML8 [tables.recommended]: MA_LOAI_KCB 03 (inpatient) normally includes XML8 (record summary)'] },
   { rule: 'tables.not-applicable', name: 'referral without transfer', base: 'out', mutate: (e) => (e.tables.XML13 = [{ index: 1, fields: xml13 }]), expect: ['ERROR XML13 record 1 (MA_LK=LK-OUT-1) [tables.not-applicable]: XML13 (referral letter) is sent only when MA_LOAI_RV is 2 or 5; XML1 has MA_LOAI_RV 1'] },
+  { rule: 'tables.recommended', name: 'delivery without a birth certificate', base: 'out', mutate: (e) => Object.assign(x(e, 'XML1'), { MA_BENH_CHINH: 'O80', GIOI_TINH: '2' }), expect: ["WARNING XML9 [tables.recommended]: MA_BENH_CHINH O80 is a delivery; the mother's episode normally includes XML9 (a birth certificate per baby)"] },
+  {
+    rule: 'tables.not-applicable',
+    name: 'pregnancy-rest certificate for a male patient',
+    base: 'out',
+    mutate: (e) => {
+      x(e, 'XML1').GIOI_TINH = '1';
+      e.tables.XML10 = [{ index: 1, fields: { MA_LK: 'LK-OUT-1', SO_SERI: 'AA/2025/00001', SO_CT: '1/GNDT', SO_NGAY: '7', DON_VI: 'Công ty A', CHAN_DOAN_RV: 'Dọa sẩy thai', TU_NGAY: '20250310', DEN_NGAY: '20250316', MA_TTDV: '0101234567', TEN_BS: 'Lê Văn Bình', MA_BS: '001234/HNO-CCHN', NGAY_CT: '20250310', DU_PHONG: '' } }];
+    },
+    expect: ['ERROR XML10 record 1 (MA_LK=LK-OUT-1) [tables.not-applicable]: XML10 (pregnancy-rest certificate) belongs to a female patient\'s episode; XML1 has GIOI_TINH 1'],
+  },
   { rule: 'tables.single', name: 'two XML1 records', mutate: (e) => e.tables.XML1!.push({ index: 2, fields: { ...x(e, 'XML1') } }), expect: ['ERROR XML1 record 2 (MA_LK=LK-IN-1, STT=1) [tables.single]: XML1 holds one record per episode; found 2'] },
   { rule: 'tables.version', name: 'XML13 in QĐ 130', episode: () => built('out', { version: '130' }), mutate: (e) => (e.tables.XML13 = [{ index: 1, fields: xml13 }]), expect: ['ERROR XML13 [tables.version]: XML13 does not exist in QĐ 130'] },
   { rule: 'link.ma-lk', name: 'line of another episode', mutate: (e) => (x(e, 'XML2').MA_LK = 'LK-IN-2'), expect: ["ERROR XML2 record 1 (MA_LK=LK-IN-2, STT=1) MA_LK [link.ma-lk]: MA_LK «LK-IN-2» differs from the episode's MA_LK «LK-IN-1» in XML1"] },
