@@ -13,21 +13,33 @@ export interface FileMeta {
   implementationVersion?: string;
 }
 
+/**
+ * The elements around the SOP Instance UID depend only on the SOP class, transfer syntax and sender,
+ * which stay the same for a whole series: they are encoded once per combination and reused (a
+ * C-STORE stream of small instances builds one header per instance).
+ */
+const fixedMetaParts = new Map<string, { before: Buffer; after: Buffer }>();
+const PREAMBLE_AND_PREFIX = (() => {
+  const b = Buffer.alloc(132);
+  b.write('DICM', 128, 'latin1');
+  return b;
+})();
+
 export function buildFileMetaHeader(meta: FileMeta): Buffer {
-  const elements: Buffer[] = [
-    element(0x0001, 'OB', Buffer.from([0x00, 0x01])),
-    element(0x0002, 'UI', uiBytes(meta.sopClassUid)),
-    element(0x0003, 'UI', uiBytes(meta.sopInstanceUid)),
-    element(0x0010, 'UI', uiBytes(meta.transferSyntax)),
-    element(0x0012, 'UI', uiBytes(meta.implementationClassUid ?? IMPLEMENTATION_CLASS_UID)),
-    element(0x0013, 'SH', textBytes(meta.implementationVersion ?? IMPLEMENTATION_VERSION)),
-  ];
-  if (meta.sourceAeTitle) elements.push(element(0x0016, 'AE', textBytes(meta.sourceAeTitle.slice(0, 16))));
-  const body = Buffer.concat(elements);
-  const groupLength = element(0x0000, 'UL', uint32(body.length));
-  const preamble = Buffer.alloc(132);
-  preamble.write('DICM', 128, 'latin1');
-  return Buffer.concat([preamble, groupLength, body]);
+  const implementationClassUid = meta.implementationClassUid ?? IMPLEMENTATION_CLASS_UID;
+  const implementationVersion = meta.implementationVersion ?? IMPLEMENTATION_VERSION;
+  const key = `${meta.sopClassUid}\0${meta.transferSyntax}\0${meta.sourceAeTitle ?? ''}\0${implementationClassUid}\0${implementationVersion}`;
+  let fixed = fixedMetaParts.get(key);
+  if (!fixed) {
+    const after = [element(0x0010, 'UI', uiBytes(meta.transferSyntax)), element(0x0012, 'UI', uiBytes(implementationClassUid)), element(0x0013, 'SH', textBytes(implementationVersion))];
+    if (meta.sourceAeTitle) after.push(element(0x0016, 'AE', textBytes(meta.sourceAeTitle.slice(0, 16))));
+    fixed = { before: Buffer.concat([element(0x0001, 'OB', Buffer.from([0x00, 0x01])), element(0x0002, 'UI', uiBytes(meta.sopClassUid))]), after: Buffer.concat(after) };
+    if (fixedMetaParts.size >= 256) fixedMetaParts.clear();
+    fixedMetaParts.set(key, fixed);
+  }
+  const instance = element(0x0003, 'UI', uiBytes(meta.sopInstanceUid));
+  const bodyLength = fixed.before.length + instance.length + fixed.after.length;
+  return Buffer.concat([PREAMBLE_AND_PREFIX, element(0x0000, 'UL', uint32(bodyLength)), fixed.before, instance, fixed.after], 132 + 12 + bodyLength);
 }
 
 export interface Part10Layout {
