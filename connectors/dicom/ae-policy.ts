@@ -47,6 +47,14 @@ export class AePolicy {
         `calling AE title "${calling}" is not allowed from ${peer.address} (allowed: ${remote.addresses.join(', ')})`,
       );
     }
+    if (remote?.tlsSubjects && !(peer.tlsSubject && remote.tlsSubjects.includes(peer.tlsSubject))) {
+      return reject(
+        Reject.ResultPermanent,
+        Reject.SourceServiceUser,
+        Reject.ReasonCallingAeNotRecognized,
+        `calling AE title "${calling}" ${peer.tlsSubject ? `came with certificate CN=${peer.tlsSubject}` : 'came without a client certificate'} (allowed: ${remote.tlsSubjects.join(', ')})`,
+      );
+    }
     if (openAssociations > this.config.maxAssociations) {
       return reject(Reject.ResultTransient, Reject.SourceServiceProviderPresentation, Reject.ReasonLocalLimitExceeded, `${openAssociations - 1} associations already open (limit ${this.config.maxAssociations})`);
     }

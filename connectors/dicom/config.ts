@@ -28,6 +28,11 @@ export const remoteAeSchema = z.object({
   services: z.array(z.enum(serviceNames)).optional(),
   /** Worklist names folded to ASCII (đ→d, diacritics dropped) for modalities without ISO_IR 192. */
   asciiNames: z.boolean().default(false),
+  /**
+   * With mutual TLS on the listener: the client certificate CNs this AE may present. A calling AE
+   * title that arrives with another certificate, or none, is rejected (calling AE not recognized).
+   */
+  tlsSubjects: z.array(z.string().min(1)).optional(),
   /** Call it back (commitment reports on a new association) over TLS with these settings. */
   tls: tlsOptionsSchema.optional(),
   description: z.string().optional(),

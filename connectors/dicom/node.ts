@@ -196,7 +196,7 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
   private remoteOf(connection: AssociationAcceptor): RemoteAe | undefined {
     if (!this.remotes.has(connection)) {
       this.remotes.set(connection, this.policy.remoteFor(connection.callingAeTitle));
-      this.deps.reportConnection?.({ id: connection.connectionId, state: 'connected', detail: `${connection.callingAeTitle}@${connection.peer.address}` });
+      this.deps.reportConnection?.({ id: connection.connectionId, state: 'connected', detail: `${connection.callingAeTitle}@${connection.peer.address}${connection.peer.tlsSubject ? ` (TLS, CN=${connection.peer.tlsSubject})` : ''}` });
     }
     return this.remotes.get(connection);
   }

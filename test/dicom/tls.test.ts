@@ -67,7 +67,8 @@ describe('dicom: DICOM over TLS', function () {
     t = await startNode(
       {
         tls: { enabled: true, clientCertificates: 'required' },
-        remotes: [{ aeTitle: 'CT_SIEMENS' }, { aeTitle: 'STORESCU' }, { aeTitle: 'FINDSCU' }, { aeTitle: 'CLI_SCU' }],
+        // CT_SIEMENS may only call with its own certificate; the other AEs with any certificate of our CA.
+        remotes: [{ aeTitle: 'CT_SIEMENS', tlsSubjects: ['CT_SIEMENS'] }, { aeTitle: 'STORESCU' }, { aeTitle: 'FINDSCU' }, { aeTitle: 'CLI_SCU' }, { aeTitle: 'MR_PHILIPS', tlsSubjects: ['MR_PHILIPS'] }],
         worklist: { cacheSeconds: 0 },
       },
       () => demo.his,
@@ -143,6 +144,17 @@ describe('dicom: DICOM over TLS', function () {
     assert.notEqual(s.code, 0, 'a certificate from another CA accepted');
     assert.match((await strange).reason, /client certificate CN=CT_SIEMENS not accepted: UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
     assert.equal(t.node.counters.echoes, echoesBefore, 'no refused client reached the DICOM layer');
+  });
+
+  it('an AE bound to certificate subjects is rejected when it calls with another certificate', async () => {
+    // The modality certificate (CN=CT_SIEMENS) is valid, but MR_PHILIPS may only use its own.
+    const rejected = nextEvent(t.node, 'rejected');
+    const r = await dcmtk('echoscu', [...dcmtkTls(), '-aet', 'MR_PHILIPS', '-aec', OUR_AE, '127.0.0.1', String(t.port)]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Calling AE Title Not Recognized/i);
+    assert.match((await rejected).why, /calling AE title "MR_PHILIPS" came with certificate CN=CT_SIEMENS \(allowed: MR_PHILIPS\)/);
+    const ok = await dcmtk('echoscu', [...dcmtkTls(), '-aet', 'CT_SIEMENS', '-aec', OUR_AE, '127.0.0.1', String(t.port)]);
+    assert.equal(ok.code, 0, ok.stderr);
   });
 
   it('our SCU over mutual TLS: hisbridge dicom echo, find-worklist and store with --tls', async () => {

@@ -4,6 +4,7 @@
 //   → PDV reassembly → command decoded by hand → dataset into a sink (memory, or a file for C-STORE)
 //   → onMessage() → responses written straight to the socket (TCP_NODELAY, corked per message).
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { open } from 'node:fs/promises';
 import { Network, type Association, type NetworkInternals, type PresentationContext } from './library';
 import { PduError, PduFramer, PduType, readPdvs, writePDataTf, type Pdu } from './pdu-framer';
@@ -32,6 +33,8 @@ export const defaultConnectionOptions: ConnectionOptions = {
 export interface PeerAddress {
   address: string;
   port: number;
+  /** Over mutual TLS: the CN of the certificate the peer presented (checked by the handshake). */
+  tlsSubject?: string;
 }
 
 /** A complete DIMSE message as received. */
@@ -98,6 +101,8 @@ export abstract class DimseConnection extends (Network as unknown as new (socket
     super(socket, {});
     this.options = { ...defaultConnectionOptions, ...options };
     this.peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const certificate = (socket as Partial<TLSSocket>).getPeerCertificate?.();
+    if (certificate?.subject?.CN) this.peer.tlsSubject = String(certificate.subject.CN);
     this.framer = new PduFramer({ maxPDataLength: this.options.maxPduLength });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
