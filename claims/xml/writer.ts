@@ -109,6 +109,17 @@ export function buildCheckIn(records: ClaimRecord[], version: Exclude<Episode['v
   return serializeTable(spec, records);
 }
 
+/**
+ * The medical-assessment document (XML12) of an episode, with its own CHUKYDONVI slot: it is sent to
+ * its own endpoint (guiDuLieuGdykQd130, loaiHoSo 12), never inside GIAMDINHHS. Undefined when the
+ * episode has none.
+ */
+export function assessmentDocument(episode: Episode, options: SerializeOptions = {}): string | undefined {
+  const records = episode.tables.XML12;
+  if (!records?.length || episode.version === '4210') return undefined;
+  return serializeTable(formatSpec(episode.version).tables.find((t) => t.id === 'XML12')!, records, options);
+}
+
 /** What is uploaded: base64 of the whole (signed) envelope, one line, standard alphabet. */
 export function envelopeForUpload(envelope: string | Buffer): string {
   return (typeof envelope === 'string' ? Buffer.from(envelope, 'utf8') : envelope).toString('base64');

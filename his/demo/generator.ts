@@ -439,6 +439,11 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
     const referralReason = done && kind !== 'NGOAITRU' && x.chance(0.04) ? (x.chance(0.8) ? 2 : 3) : 0;
     const sickLeave = done && adult && special === undefined && dept !== 'KSAN' && /^(DN|HC|CB)/.test(patient.card ?? '') && x.chance(kind === 'NOITRU' ? 0.5 : 0.06);
     const birth = done && dept === 'KSAN' && icdCodes[0] === 'O80';
+    // About a third of deliveries are caesarean and a few are twins; the main diagnosis says which
+    // (O80 single spontaneous, O82 single caesarean, O84.0 / O84.2 multiple spontaneous / caesarean).
+    const caesarean = birth && x.chance(0.35);
+    const babies = birth && x.chance(0.03) ? 2 : 1;
+    if (birth) icdCodes[0] = babies > 1 ? (caesarean ? 'O84.2' : 'O84.0') : caesarean ? 'O82' : 'O80';
     const insured = route !== null;
     const careType = kind === 'NOITRU' ? '03' : '01';
     const weight = patient.age < 1 ? 3 + r.next() * 6 : patient.age < 16 ? 10 + patient.age * 3 + r.next() * 5 : 42 + r.next() * 35;
@@ -503,19 +508,18 @@ export async function generateDemoData(sink: RowSink, options: GenerateOptions):
       ]);
     }
     if (birth) {
-      const babies = x.chance(0.03) ? 2 : 1;
       const bornAt = admittedAt + x.int(3, 18) * 60 * MINUTE;
-      const caesarean = x.chance(0.35);
       const deliveries = x.int(1, 3);
       const father = personName(true);
       const idIssued = pastDate(x.int(1, 8));
       const midwives = staff['KSAN:HS'];
+      const recorder = staffNames.get(x.pick(doctorsOf.KSAN));
       for (let b = 0; b < babies; b++) {
         await emit('KB_CHUNGSINH', [
           `CS${y}${pad(i + 1, 7)}${b + 1}`, `Q${y}-KSAN`, maLk, dateOnly(dischargedAt!), socialInsuranceNo, null, patient.idNumber ?? null, idIssued,
           ID_AUTHORITY, father, null, x.chance(0.51) ? 1 : 2, babies, deliveries, deliveries - 1 + babies,
           babies > 1 ? x.int(2100, 2900) : x.int(2600, 3900), dt(bornAt + b * 7 * MINUTE), FACILITY.name, 'Khỏe mạnh', caesarean ? 1 : 0, 0,
-          babies > 1 ? 'Song thai' : null, staffNames.get(x.pick(midwives)), staffNames.get(x.pick(midwives)), `TE101${x.digits(10)}`,
+          babies > 1 ? 'Song thai' : null, staffNames.get(x.pick(midwives)), recorder, `TE101${x.digits(10)}`,
         ]);
       }
     }

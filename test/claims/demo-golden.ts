@@ -2,7 +2,7 @@
 // the golden episodes come from, and how an episode's tables are written as readable expected XML.
 import path from 'node:path';
 import { HisDatabase } from '../../connectors/his-db/his-database';
-import { createDemoHis } from '../../his/demo';
+import { createDemoHis, installHis } from '../../his/demo';
 import { loadMapping } from '../../his/mapping/load';
 import type { ClaimSource } from '../../claims/builder/build';
 import type { ClaimRecord, Episode } from '../../claims/model';
@@ -22,6 +22,31 @@ export const GOLDEN = [
 ] as const;
 
 export const goldenDir = path.join(__dirname, '..', 'fixtures', 'claims', 'golden');
+
+/**
+ * A second demo hospital for the documents tables: 20 days of history, so that inpatient stays (births,
+ * transfers, sick leave of inpatients) are discharged and claimable.
+ */
+export const DOCUMENTS_DEMO = { visits: 2000, seed: 7, days: 20, today: new Date('2025-03-20T10:00:00+07:00') } as const;
+
+/** One golden episode per documents table (XML13, XML9, XML10, XML11, XML6, XML15, XML12). */
+export const DOCUMENT_GOLDEN = [
+  { name: 'referral', maLk: 'LK00000004', table: 'XML13' },
+  { name: 'birth', maLk: 'LK00000047', table: 'XML9' },
+  { name: 'pregnancy-rest', maLk: 'LK00001033', table: 'XML10' },
+  { name: 'sick-leave', maLk: 'LK00000028', table: 'XML11' },
+  { name: 'hiv', maLk: 'LK00000575', table: 'XML6' },
+  { name: 'tb', maLk: 'LK00001391', table: 'XML15' },
+  { name: 'assessment', maLk: 'LK00000160', table: 'XML12' },
+] as const;
+
+export const documentsGoldenDir = path.join(__dirname, '..', 'fixtures', 'claims', 'golden-documents');
+
+export async function openDocumentsHis(dir: string): Promise<{ his: HisDatabase; file: string }> {
+  const file = path.join(dir, 'his-documents.sqlite');
+  await installHis({ type: 'sqlite', file }, DOCUMENTS_DEMO);
+  return { his: await HisDatabase.open({ type: 'sqlite', file }, loadMapping('demo-his')), file };
+}
 
 export async function openGoldenHis(dir: string): Promise<{ his: HisDatabase; file: string }> {
   const { file } = await createDemoHis({ file: path.join(dir, 'his.sqlite'), ...DEMO });
