@@ -31,6 +31,10 @@ export interface DemoSimulatorState {
   /** Where it sends (`127.0.0.1:5010 → channel demo-lab-c311`), or null when nothing listens for it. */
   target: string | null;
   available: boolean;
+  /** Why it cannot start, as a code the console translates: no channel listens for it, no broker runs. */
+  unavailableReason: 'no-channel' | 'no-broker' | null;
+  /** Devices it plays (the monitor fleet plays several). */
+  devices: number;
   running: boolean;
   /** Why it is unavailable, or what it last did. */
   detail: string;
@@ -53,6 +57,8 @@ interface Candidate {
   name: string;
   target: string | null;
   unavailable?: string;
+  unavailableReason?: 'no-channel' | 'no-broker';
+  devices: number;
   defaultIntervalMs: number;
   /** Starts the simulator; resolves once it is connected (rejects with the reason when it cannot). */
   launch(run: RunState, intervalMs: number): Promise<() => Promise<void>>;
@@ -162,6 +168,8 @@ export class DemoSimulators {
       name: candidate.name,
       target: run?.candidate.target ?? candidate.target,
       available: !candidate.unavailable,
+      unavailableReason: candidate.unavailableReason ?? null,
+      devices: candidate.devices,
       running: Boolean(run),
       detail: run ? run.detail : (candidate.unavailable ?? ''),
       startedAt: run ? run.startedAt.toISOString() : null,
@@ -198,6 +206,8 @@ export class DemoSimulators {
         name: profile.name,
         target: channel ? `${channel.host}:${channel.port} → ${channel.channelId}` : null,
         unavailable: channel ? undefined : `no deployed channel has an astm tcp-server source with profile ${profileId}`,
+        unavailableReason: channel ? undefined : 'no-channel',
+        devices: 1,
         defaultIntervalMs: 3000,
         launch: (run, intervalMs) => launchAnalyzer(loadProfile(profileId), channel!, run, intervalMs),
       });
@@ -208,6 +218,7 @@ export class DemoSimulators {
         kind: 'modality',
         name: `Modality ${channel.station}`,
         target: `${channel.aeTitle}@${channel.host}:${channel.port} → ${channel.channelId}`,
+        devices: 1,
         defaultIntervalMs: 30_000,
         launch: (run, intervalMs) => launchModality(channel, run, intervalMs),
       });
@@ -219,6 +230,8 @@ export class DemoSimulators {
       name: `${MONITOR_COUNT} bedside monitors`,
       target: broker ? broker.url : null,
       unavailable: broker ? undefined : 'the IoMT module runs no embedded MQTT broker',
+      unavailableReason: broker ? undefined : 'no-broker',
+      devices: MONITOR_COUNT,
       defaultIntervalMs: 5000,
       launch: (run, intervalMs) => launchMonitors(this.engine, broker!.url, run, intervalMs),
     });

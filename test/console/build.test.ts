@@ -98,6 +98,8 @@ describe('console build and sources', function () {
       'claims.status': ['invalid', 'ready', 'sending', 'accepted', 'rejected', 'failed', 'unconfirmed'],
       'claims.severity': ['error', 'warning'],
       'devices.status': ['registered', 'discovered', 'retired'],
+      'devices.sim.kind': ['analyzer', 'modality', 'monitors'],
+      'channel.window': ['15m', '1h', '24h'],
     };
     for (const [prefix, values] of Object.entries(families)) for (const v of values) used.add(`${prefix}.${v}`);
     const missing = [...used].filter((k) => !(k in vi));

@@ -9,6 +9,8 @@ import { startTestApp, type TestApp } from '../helpers/app';
 import fs from 'node:fs';
 import net from 'node:net';
 import { freePort, tempDir, waitFor } from '../helpers/engine';
+import { requirePeers } from '../helpers/peers';
+import { buildConsoleForTest, CHROMIUM, launchBrowser, login, screenshot, type TestBrowser } from './helpers';
 
 export const astmDemoChannel = (port: number, outDir: string) => `
 import { defineChannel } from ${JSON.stringify(require.resolve('../../engine/channel/definition'))};
@@ -59,6 +61,9 @@ describe('demo simulators API (/api/demo)', function () {
     const xn = byId.get('analyzer-sysmex-xn');
     assert.equal(xn.available, false);
     assert.match(xn.detail, /no deployed channel has an astm tcp-server source with profile sysmex-xn/);
+    assert.equal(xn.unavailableReason, 'no-channel');
+    assert.equal(c311.unavailableReason, null);
+    assert.equal(byId.get('monitors').devices, 10);
     assert.equal(byId.get('monitors').available, true);
     assert.match(byId.get('monitors').target, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(res.body.simulators[0].id, 'analyzer-roche-cobas-c311', 'startable analysers come first');
@@ -179,5 +184,65 @@ describe('demo simulators API (/api/demo)', function () {
     } finally {
       await plain.cleanup();
     }
+  });
+});
+
+describe('web console: demo simulators on the Devices page in headless Chromium', function () {
+  this.timeout(60_000);
+  let app: TestApp;
+  let browser: TestBrowser;
+  let built: { dir: string; cleanup(): void };
+  let outDir: string;
+
+  before(async function () {
+    requirePeers(this, CHROMIUM);
+    built = await buildConsoleForTest();
+    const astmPort = await freePort();
+    outDir = tempDir('hisbridge-demo-out-');
+    app = await startTestApp({ consoleDir: built.dir, channels: { 'demo-lab.channel.ts': astmDemoChannel(astmPort, outDir) }, overrides: { demo: { enabled: true, astmPort } }, modules: [demoSimulatorsModule()] });
+    app.security.addUser('ky-thuat-vien', 'operator-password-1', 'operator');
+    app.security.addUser('chi-xem', 'viewer-password-12', 'viewer');
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.cleanup();
+    built?.cleanup();
+    if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('an operator starts the c311 simulator from the keyboard, sees it send, and stops it', async () => {
+    const page = await browser.newPage();
+    await login(page, app.apiUrl, 'ky-thuat-vien', 'operator-password-1', '/devices');
+    const row = page.locator('[data-simulator="analyzer-roche-cobas-c311"]');
+    const start = page.getByRole('button', { name: 'Bật bộ mô phỏng Roche cobas c 311' });
+    await start.waitFor();
+    assert.equal(await page.locator('[data-simulator="analyzer-sysmex-xn"] button').count(), 0, 'no start button where no channel listens');
+    assert.match((await page.locator('[data-simulator="analyzer-sysmex-xn"]').textContent()) ?? '', /Không dùng được không có kênh nào đang nghe máy này \(nguồn astm, tcp-server, hồ sơ sysmex-xn\)/);
+    await start.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-simulator="analyzer-roche-cobas-c311"][data-running="true"]');
+    await waitFor(() => app.engine.describeChannel('demo-lab-c311').stats.counters.received >= 2, 20_000, 'uploads from the simulator');
+    // The page re-reads itself when the analyser's line reports; wait for a row that shows sends.
+    await page.waitForFunction(() => Number(document.querySelector('[data-simulator="analyzer-roche-cobas-c311"] td.num')?.textContent) >= 1);
+    assert.match((await row.textContent()) ?? '', /Đang chạy/);
+    await screenshot(page, 'devices-simulators');
+
+    await page.getByRole('button', { name: 'Tắt bộ mô phỏng Roche cobas c 311' }).click();
+    await page.waitForSelector('[data-simulator="analyzer-roche-cobas-c311"][data-running="false"]');
+    const listed = await app.api('GET', '/api/demo/simulators', await app.tokenFor('admin'));
+    assert.equal(listed.body.simulators.find((s: any) => s.id === 'analyzer-roche-cobas-c311').running, false);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
+  });
+
+  it('a viewer sees the simulators without start or stop buttons, and why', async () => {
+    const page = await browser.newPage();
+    await login(page, app.apiUrl, 'chi-xem', 'viewer-password-12', '/devices');
+    await page.waitForSelector('[data-device-kind="simulators"] table');
+    assert.match((await page.locator('[data-device-kind="simulators"]').textContent()) ?? '', /Cần quyền quản lý thiết bị/);
+    assert.equal(await page.locator('[data-action="start-simulator"], [data-action="stop-simulator"]').count(), 0);
+    assert.deepEqual(browser.errors, []);
+    await page.close();
   });
 });

@@ -66,6 +66,11 @@ export class LineChart {
     );
   }
 
+  /** Changes the time span shown (the next update draws it). */
+  setWindow(windowMs: number): void {
+    this.options.windowMs = windowMs;
+  }
+
   update(points: ChartPoint[], now = Date.now()): void {
     const windowMs = this.options.windowMs ?? 5 * 60_000;
     const height = this.options.height ?? 140;
@@ -75,7 +80,8 @@ export class LineChart {
     const max = niceMax(Math.max(0, ...visible.flatMap((p) => p.values.filter((v) => Number.isFinite(v)))));
     const digits = this.options.digits ?? (max < 10 ? 1 : 0);
     this.scaleLabels.forEach((label, i) => setText(label, formatNumber((max * [0, 0.5, 1][i]), digits)));
-    setText(this.windowLabel, t('chart.window', { minutes: Math.round(windowMs / 60_000) }));
+    setText(this.windowLabel, windowMs >= 2 * 3_600_000 ? t('chart.windowHours', { hours: Math.round(windowMs / 3_600_000) }) : t('chart.window', { minutes: Math.round(windowMs / 60_000) }));
+    this.plot.dataset.points = String(visible.length);
     this.lines.forEach((line, s) => {
       const coords = visible
         .filter((p) => Number.isFinite(p.values[s]))

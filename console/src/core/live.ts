@@ -1,6 +1,7 @@
 // Live updates: one EventSource on GET /api/events for the whole session (the engine pushes channel
 // state, connection and alert events, and a stats snapshot every 2 s). The hub keeps a rolling history
-// of every channel's counters so charts have data as soon as a page opens, even after navigating.
+// of every channel's counters so charts have data as soon as a page opens, even after navigating; it
+// starts from the engine's own sampled history (GET /api/stats/history), so a reload loses nothing.
 import { api, ApiError, currentSession } from './api';
 import type { ChannelStats, StatEvent } from './types';
 
@@ -121,6 +122,30 @@ export class LiveHub {
       if (last && stats.counters.received < last.counters.received) points.length = 0;
       points.push({ at, counters: { ...stats.counters }, ackP95: stats.ackLatencyMs.p95, deliveryP95: stats.deliveryLatencyMs.p95 });
       if (points.length > HISTORY_POINTS) points.splice(0, points.length - HISTORY_POINTS);
+    }
+  }
+
+  /**
+   * Merges points the engine sampled (10 s or 1 min apart) with those this tab received: both are the
+   * engine's cumulative counters, so rates between any two consecutive points are right.
+   */
+  mergeHistory(channels: Record<string, StatsPoint[]>): void {
+    for (const [channelId, sampled] of Object.entries(channels)) {
+      const merged = [...(this.history.get(channelId) ?? []), ...sampled].sort((a, b) => a.at - b.at);
+      const kept: StatsPoint[] = [];
+      for (const point of merged) if (!kept.length || point.at - kept[kept.length - 1].at >= 500) kept.push(point);
+      if (kept.length > HISTORY_POINTS) kept.splice(0, kept.length - HISTORY_POINTS);
+      this.history.set(channelId, kept);
+    }
+  }
+
+  /** Loads the engine's history of every channel over `window` (e.g. `30m`); an engine without one is fine. */
+  async loadHistory(window = '30m'): Promise<void> {
+    try {
+      const body = await api.get<{ channels: Record<string, StatsPoint[]> }>(`/api/stats/history?window=${encodeURIComponent(window)}`);
+      this.mergeHistory(body.channels);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
     }
   }
 

@@ -2,12 +2,12 @@
 // statistics, destinations and queues, connections and its configuration (read-only, with the file
 // it came from).
 import { LineChart } from '../components/chart';
-import { badge, button, confirmDialog, errorNotice, errorText, facts, field, input, loading, notice, pageHeading, table, toast, withBusy } from '../components/ui';
-import { api, can } from '../core/api';
+import { badge, button, confirmDialog, errorNotice, errorText, facts, field, input, loading, notice, pageHeading, select, table, toast, withBusy } from '../components/ui';
+import { api, ApiError, can } from '../core/api';
 import { h, replace, setText } from '../core/dom';
 import { formatDateTime, formatMs, formatNumber, formatRate } from '../core/format';
 import { t } from '../core/i18n';
-import { ratesOf } from '../core/live';
+import { ratesOf, type StatsPoint } from '../core/live';
 import type { PageContext, PageModule } from '../core/page';
 import type { ChannelList, ChannelStats, ChannelSummary, QueueDepth, StatEvent } from '../core/types';
 import { CHART_COLORS, COUNTERS, connectionList } from './dashboard';
@@ -170,6 +170,35 @@ async function renderDetail(ctx: PageContext): Promise<void> {
     { label: t('channel.ackP95'), color: '#6a1b9a' },
     { label: t('channel.deliveryP95'), color: '#ef6c00' },
   ], { unit: 'ms', windowMs: 15 * 60_000 });
+  // The span shown: what this tab holds (the engine's history merged with live snapshots) for up to an
+  // hour; a day comes from the engine's one-minute samples, read again when chosen.
+  const windows: Record<string, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '24h': 86_400_000 };
+  let windowKey = '15m';
+  let daySamples: StatsPoint[] = [];
+  const windowSelect = select(Object.keys(windows).map((k) => ({ value: k, label: t(`channel.window.${k}`) })), { name: 'window', value: windowKey, 'data-chart-window': '' });
+  const chartPoints = (): StatsPoint[] => {
+    const live = ctx.live.historyOf(id);
+    if (windowKey !== '24h') return live;
+    const firstLive = live[0]?.at ?? Infinity;
+    return [...daySamples.filter((p) => p.at < firstLive), ...live];
+  };
+  windowSelect.addEventListener('change', () => {
+    windowKey = windowSelect.value;
+    rateChart.setWindow(windows[windowKey]);
+    latencyChart.setWindow(windows[windowKey]);
+    void loadHistory().then(() => ctx.isCurrent() && redrawStats()).catch((error) => toast(errorText(error), 'error'));
+  });
+  const loadHistory = async () => {
+    try {
+      const body = await api.get<{ points: StatsPoint[] }>(`/api/channels/${encodeURIComponent(id)}/stats/history?window=${windowKey}`);
+      if (windowKey === '24h') daySamples = body.points;
+      else ctx.live.mergeHistory({ [id]: body.points });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  };
+  await loadHistory().catch(() => undefined);
+  if (!ctx.isCurrent()) return;
   const counters = new Map<StatEvent, HTMLElement>(COUNTERS.concat('retried').map((e) => [e, h('dd', { 'data-counter': e }, '0')]));
   const latencies = h('p', { class: 'small' });
   const destinationsSlot = h('div');
@@ -187,7 +216,7 @@ async function renderDetail(ctx: PageContext): Promise<void> {
     for (const [e, el] of counters) setText(el, formatNumber(s.counters[e]));
     setText(latencies, `${t('channel.ackLatency')}: p50 ${formatMs(s.ackLatencyMs.p50)}, p95 ${formatMs(s.ackLatencyMs.p95)} · ${t('channel.deliveryLatency')}: p50 ${formatMs(s.deliveryLatencyMs.p50)}, p95 ${formatMs(s.deliveryLatencyMs.p95)} · ${t('dashboard.rates')}: ${formatRate(s.ratesPerSecond.received)}`);
     replace(lastError, s.lastError ? h('span', { class: 'text-bad' }, `${formatDateTime(s.lastError.at)} — ${s.lastError.message}`) : h('span', { class: 'muted' }, t('dashboard.noError')));
-    const history = ctx.live.historyOf(id);
+    const history = chartPoints();
     rateChart.update(ratesOf(history, ['received', 'sent', 'errored']));
     latencyChart.update(history.map((p) => ({ at: p.at, values: [p.ackP95 ?? NaN, p.deliveryP95 ?? NaN] })));
   };
@@ -246,7 +275,7 @@ async function renderDetail(ctx: PageContext): Promise<void> {
       [t('channels.col.source'), channel!.source.connector],
       [t('channel.sourceFile'), channel!.sourceFile ? h('code', null, channel!.sourceFile) : '—'],
     ]),
-    h('section', { class: 'panel', 'aria-labelledby': 'stats-title' }, h('h2', { id: 'stats-title' }, t('channel.stats')), h('dl', { class: 'counters' }, ...[...counters.entries()].map(([e, el]) => h('div', { class: 'counter' }, h('dt', null, t(`counter.${e}`)), el))), latencies, h('div', { class: 'chart-pair' }, rateChart.el, latencyChart.el), h('p', { class: 'small' }, h('strong', null, `${t('dashboard.lastError')}: `), lastError)),
+    h('section', { class: 'panel', 'aria-labelledby': 'stats-title' }, h('h2', { id: 'stats-title' }, t('channel.stats')), h('div', { class: 'chart-window' }, field(t('channel.window'), windowSelect)), h('dl', { class: 'counters' }, ...[...counters.entries()].map(([e, el]) => h('div', { class: 'counter' }, h('dt', null, t(`counter.${e}`)), el))), latencies, h('div', { class: 'chart-pair' }, rateChart.el, latencyChart.el), h('p', { class: 'small' }, h('strong', null, `${t('dashboard.lastError')}: `), lastError)),
     h('section', { class: 'panel', 'aria-labelledby': 'dest-title' }, h('h2', { id: 'dest-title' }, t('channel.destinations')), destinationsSlot),
     h('section', { class: 'panel', 'aria-labelledby': 'conn-title' }, h('h2', { id: 'conn-title' }, t('channel.connections')), connectionsSlot),
     h('section', { class: 'panel', 'aria-labelledby': 'config-title' }, h('h2', { id: 'config-title' }, t('channel.config')), configSlot),

@@ -227,11 +227,14 @@ async function render(ctx: PageContext): Promise<void> {
   };
 
   try {
-    await Promise.all([loadChannels(), loadStats(), loadAlerts()]);
+    // The engine's sampled history fills the charts at once (after a reload too), then live events go on.
+    await Promise.all([loadChannels(), loadStats(), loadAlerts(), ctx.live.loadHistory('30m')]);
   } catch (error) {
     replace(grid, errorNotice(error));
     return;
   }
+  if (!ctx.isCurrent()) return;
+  for (const channel of channels) updateCard(channel);
 
   // Live: counters from the stats stream; structure changes (deploy, connections) re-read the list.
   let reloadTimer: ReturnType<typeof setTimeout> | undefined;

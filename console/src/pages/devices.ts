@@ -43,12 +43,21 @@ interface IomtDevice {
   binding: IomtBinding | null;
 }
 
+/** As GET /api/demo/simulators lists it (devices/simulators/demo.ts). */
 interface Simulator {
   id: string;
-  name?: string;
-  kind?: string;
+  kind: 'analyzer' | 'modality' | 'monitors';
+  name: string;
+  target: string | null;
+  available: boolean;
+  unavailableReason: 'no-channel' | 'no-broker' | null;
+  devices: number;
   running: boolean;
-  detail?: string;
+  detail: string;
+  startedAt: string | null;
+  sent: number;
+  errors: number;
+  lastError: { at: string; message: string } | null;
 }
 
 function connectionRows(channels: ChannelSummary[], connectors: string[]): Array<{ channel: ChannelSummary; connection: Connection | undefined }> {
@@ -179,38 +188,83 @@ async function iomtSection(ctx: PageContext): Promise<HTMLElement> {
   return section;
 }
 
+/** The demo simulators (only when the engine runs in demo mode: otherwise /api/demo is absent, 404). */
 async function simulatorSection(ctx: PageContext): Promise<HTMLElement | null> {
-  let simulators: Simulator[];
-  try {
-    simulators = (await api.get<{ simulators: Simulator[] }>('/api/demo/simulators')).simulators;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    return h('section', { class: 'panel' }, h('h2', null, t('devices.simulators')), errorNotice(error));
-  }
-  return h(
-    'section',
-    { class: 'panel', 'aria-labelledby': 'sim-title' },
-    h('h2', { id: 'sim-title' }, t('devices.simulators')),
-    table(
-      [
-        { header: t('devices.col.device'), cell: (s) => s.name ?? s.id },
-        { header: t('devices.col.kind'), cell: (s) => s.kind ?? '—' },
-        { header: t('devices.col.status'), cell: (s) => badge(s.running ? 'started' : 'stopped') },
-        {
-          header: t('channels.col.actions'),
-          cell: (s) =>
-            can('devices:manage')
-              ? button(t(s.running ? 'devices.stop' : 'devices.start'), (e) => void withBusy(e.currentTarget as HTMLButtonElement, async () => {
-                  await api.post(`/api/demo/simulators/${encodeURIComponent(s.id)}/${s.running ? 'stop' : 'start'}`);
-                  ctx.navigate('/devices', { replace: true });
-                }), { class: 'btn btn-small btn-secondary' })
-              : null,
-        },
-      ],
-      simulators,
-      { caption: t('devices.simulators') },
-    ),
-  );
+  const section = h('section', { class: 'panel', 'aria-labelledby': 'sim-title', 'data-device-kind': 'simulators' });
+  const manage = can('devices:manage');
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  ctx.onCleanup(() => clearTimeout(refreshTimer));
+
+  const act = async (button: HTMLButtonElement, s: Simulator, action: 'start' | 'stop') =>
+    withBusy(button, async () => {
+      await api.post(`/api/demo/simulators/${encodeURIComponent(s.id)}/${action}`);
+      toast(t(action === 'start' ? 'devices.sim.startedDone' : 'devices.sim.stoppedDone', { name: nameOf(s) }));
+      await draw(`[data-simulator="${s.id}"] [data-action]`);
+    });
+
+  // Profile names and AE titles are proper names; the fleet and the reasons are said in the user's language.
+  const nameOf = (s: Simulator) => (s.kind === 'monitors' ? t('devices.sim.monitorsName', { n: s.devices }) : s.name);
+  const detailOf = (s: Simulator) =>
+    s.unavailableReason === 'no-channel' ? t('devices.sim.noChannel', { profile: s.id.replace(/^analyzer-/, '') }) : s.unavailableReason === 'no-broker' ? t('devices.sim.noBroker') : s.detail;
+  const status = (s: Simulator) =>
+    s.running ? badge('started', t('devices.sim.running')) : s.available ? badge('stopped', t('devices.sim.stopped')) : badge('idle', t('devices.sim.unavailable'));
+
+  const draw = async (focusSelector?: string): Promise<boolean> => {
+    let simulators: Simulator[];
+    try {
+      simulators = (await api.get<{ simulators: Simulator[] }>('/api/demo/simulators')).simulators;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return false;
+      replace(section, h('h2', { id: 'sim-title' }, t('devices.simulators')), errorNotice(error));
+      return true;
+    }
+    if (!ctx.isCurrent()) return true;
+    replace(
+      section,
+      h('h2', { id: 'sim-title' }, t('devices.simulators')),
+      h('p', { class: 'muted small' }, t('devices.simulatorsIntro')),
+      manage ? null : notice('info', t('devices.sim.needsManage')),
+      table(
+        [
+          { header: t('devices.col.simulator'), cell: (s) => h('span', null, h('strong', null, nameOf(s)), h('span', { class: 'muted small' }, ` (${s.id})`)) },
+          { header: t('devices.col.kind'), cell: (s) => t(`devices.sim.kind.${s.kind}`) },
+          { header: t('devices.col.target'), cell: (s) => (s.target ? h('code', null, s.target) : '—') },
+          {
+            header: t('devices.col.status'),
+            cell: (s) =>
+              h(
+                'span',
+                null,
+                status(s),
+                detailOf(s) ? h('span', { class: 'muted small' }, ` ${detailOf(s)}`) : null,
+                s.lastError ? h('span', { class: 'text-bad small' }, ` · ${t('devices.sim.errors', { n: s.errors, message: s.lastError.message })}`) : null,
+              ),
+          },
+          { header: t('devices.col.sent'), cell: (s) => (s.running ? String(s.sent) : '—'), class: 'num' },
+          ...(manage
+            ? [{
+                header: t('channels.col.actions'),
+                cell: (s: Simulator) =>
+                  s.running
+                    ? button(t('devices.stop'), (e) => void act(e.currentTarget as HTMLButtonElement, s, 'stop'), { class: 'btn btn-small btn-secondary', 'data-action': 'stop-simulator', 'aria-label': t('devices.sim.stopLabel', { name: nameOf(s) }) })
+                    : s.available
+                      ? button(t('devices.start'), (e) => void act(e.currentTarget as HTMLButtonElement, s, 'start'), { class: 'btn btn-small btn-primary', 'data-action': 'start-simulator', 'aria-label': t('devices.sim.startLabel', { name: nameOf(s) }) })
+                      : null,
+              }]
+            : []),
+        ],
+        simulators,
+        { caption: t('devices.simulators'), rowProps: (s) => ({ 'data-simulator': s.id, 'data-running': String(s.running) }), empty: t('devices.none') },
+      ),
+    );
+    // Keyboard users keep their place: focus returns to the row's new button after start/stop.
+    if (focusSelector) (section.querySelector(focusSelector) as HTMLElement | null)?.focus();
+    // While a simulator runs, its counts move: read them again every few seconds.
+    clearTimeout(refreshTimer);
+    if (simulators.some((s) => s.running)) refreshTimer = setTimeout(() => void draw().catch(() => undefined), 3000);
+    return true;
+  };
+  return (await draw()) ? section : null;
 }
 
 async function render(ctx: PageContext): Promise<void> {
