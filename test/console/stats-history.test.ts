@@ -81,7 +81,7 @@ describe('web console: chart history from the engine in headless Chromium', func
     await span.focus();
     await page.keyboard.press('ArrowUp'); // keyboard: back to 1 h
     await page.waitForFunction(`document.querySelector(${JSON.stringify(rate)})?.textContent?.includes('−60 phút')`);
-    assert.ok((await page.evaluate(chartPoints(rate))) >= 5);
+    assert.ok(Number(await page.evaluate(chartPoints(rate))) >= 5);
     await screenshot(page, 'channel-history');
     await page.close();
     const errors = browser.errors.filter((e) => !/EventSource|api\/events/.test(e));
