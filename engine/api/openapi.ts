@@ -28,7 +28,7 @@ export const openApiDocument = {
     '/api/auth/logout': { post: op('End the current session', 'any user') },
     '/api/me': { get: op('The current user and permissions', 'any user') },
     '/api/me/password': { put: op('Change own password (currentPassword, newPassword)', 'any user') },
-    '/api/channels': { get: op('Every deployed channel with state, connections and statistics; channel files refused at load', 'channels:read') },
+    '/api/channels': { get: op('Every deployed channel with state, connections and statistics; `undeployed`: channels the channel files define that are not deployed (id, name, sourceFile, deployed: false); channel files refused at load', 'channels:read') },
     '/api/channels/{id}': { get: op('One channel', 'channels:read', { parameters: [idParam('id')] }) },
     '/api/channels/{id}/config': { get: op('The channel configuration and its source file', 'channels:read', { parameters: [idParam('id')] }) },
     '/api/channels/{id}/deploy': { post: op('Re-read the channel file and (re)deploy it', 'channels:control', { parameters: [idParam('id')] }) },

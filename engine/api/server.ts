@@ -27,6 +27,8 @@ export interface ChannelSource {
   redeploy(channelId: string): Promise<void>;
   /** Problems found in channel files at load, so the console can show refused channels. */
   problems(): Array<{ file: string; field: string; message: string; channelId?: string }>;
+  /** Channels the files define, deployed or not, so the console can offer to deploy an undeployed one. */
+  definitions?(): Array<{ id: string; name: string; file: string }>;
 }
 
 /** A router contributed by another area (claims, IoMT, EMR…), mounted under /api/<path>. */
@@ -161,7 +163,9 @@ export function createApiApp(options: ApiOptions): express.Express {
 
   // ------------------------------------------------------------ channels
   app.get('/api/channels', requirePermission('channels:read'), (_req, res) => {
-    res.json({ channels: engine.channelIds().map((id) => engine.describeChannel(id)), problems: options.channels?.problems() ?? [], connectorTypes: engine.connectorTypes() });
+    const deployed = engine.channelIds();
+    const undeployed = (options.channels?.definitions?.() ?? []).filter((d) => !deployed.includes(d.id)).map((d) => ({ id: d.id, name: d.name, sourceFile: d.file, deployed: false }));
+    res.json({ channels: deployed.map((id) => engine.describeChannel(id)), undeployed, problems: options.channels?.problems() ?? [], connectorTypes: engine.connectorTypes() });
   });
   app.get('/api/channels/:id', requirePermission('channels:read'), (req, res) => res.json(engine.describeChannel(String(req.params.id))));
   app.get('/api/channels/:id/config', requirePermission('channels:read'), (req, res) => {

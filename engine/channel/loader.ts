@@ -19,6 +19,8 @@ const CHANNEL_FILE = /\.channel\.(ts|js)$/;
 
 export class ChannelFolder {
   private readonly fileOf = new Map<string, string>();
+  /** Every channel the files defined when last read, deployed or not (so an undeployed one can be offered again). */
+  private readonly defined = new Map<string, { name: string; file: string }>();
   private readonly refused: ChannelProblem[] = [];
 
   constructor(private readonly engine: Engine, readonly dir: string, private readonly settings: Record<string, unknown>) {}
@@ -55,6 +57,7 @@ export class ChannelFolder {
         continue;
       }
       for (const definition of definitions) {
+        if (typeof definition?.id === 'string') this.defined.set(definition.id, { name: String(definition.name ?? definition.id), file });
         try {
           await this.engine.deployChannel(definition, file);
           this.fileOf.set(definition.id, file);
@@ -76,8 +79,14 @@ export class ChannelFolder {
     if (!definition) throw new Error(`${file} no longer defines channel "${channelId}"`);
     await this.engine.deployChannel(definition, file);
     this.fileOf.set(channelId, file);
+    this.defined.set(channelId, { name: String(definition.name ?? channelId), file });
     const i = this.refused.findIndex((p) => p.channelId === channelId);
     if (i >= 0) this.refused.splice(i, 1);
+  }
+
+  /** The channels the files defined at load (or at their last deploy), with their file. */
+  definitions(): Array<{ id: string; name: string; file: string }> {
+    return [...this.defined.entries()].map(([id, d]) => ({ id, ...d })).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   problems(): ChannelProblem[] {

@@ -78,6 +78,8 @@ export interface ChannelProblem {
 
 export interface ChannelList {
   channels: ChannelSummary[];
+  /** Channels the engine's channel files define that are not deployed (older engines omit it). */
+  undeployed?: Array<{ id: string; name: string; sourceFile: string; deployed: false }>;
   problems: ChannelProblem[];
   connectorTypes: string[];
 }

@@ -136,7 +136,7 @@ export const en: Record<MessageKey, string> = {
   'channels.confirmUndeployText': 'The channel stops receiving; queued deliveries stay on disk and continue when it is deployed again.',
   'channels.problems': 'Refused channel files:',
   'channels.deployById': 'Deploy a channel by id',
-  'channels.deployByIdHint': 'Re-reads the channel file in the channels/ folder and deploys it.',
+  'channels.deployByIdHint': 'For a channel file added to the channels/ folder since the engine started: reads it and deploys the channel.',
   'channels.connectorTypes': 'Connector types available: {list}',
   'channels.back': 'Back to the channel list',
 

@@ -134,7 +134,7 @@ export const vi = {
   'channels.confirmUndeployText': 'Kênh ngừng nhận tin nhắn; các tin đang chờ gửi vẫn được giữ trên đĩa và gửi tiếp khi triển khai lại.',
   'channels.problems': 'Tệp kênh bị từ chối:',
   'channels.deployById': 'Triển khai kênh theo mã',
-  'channels.deployByIdHint': 'Đọc lại tệp kênh trong thư mục channels/ và triển khai.',
+  'channels.deployByIdHint': 'Cho tệp kênh mới thêm vào thư mục channels/ sau khi máy chủ khởi động: đọc tệp và triển khai kênh.',
   'channels.connectorTypes': 'Loại kết nối có sẵn: {list}',
   'channels.back': 'Về danh sách kênh',
 

@@ -14,34 +14,12 @@ import { CHART_COLORS, COUNTERS, connectionList } from './dashboard';
 
 type ChannelAction = 'deploy' | 'undeploy' | 'pause' | 'resume';
 
-// Channels undeployed in this browser session: the API lists deployed channels only, so the console
-// remembers these to offer "deploy" again.
-const UNDEPLOYED_KEY = 'hisbridge.undeployed';
-function undeployedIds(): string[] {
-  try {
-    return JSON.parse(sessionStorage.getItem(UNDEPLOYED_KEY) ?? '[]');
-  } catch {
-    return [];
-  }
-}
-function rememberUndeployed(id: string, undeployed: boolean): void {
-  const set = new Set(undeployedIds());
-  if (undeployed) set.add(id);
-  else set.delete(id);
-  try {
-    sessionStorage.setItem(UNDEPLOYED_KEY, JSON.stringify([...set]));
-  } catch {
-    /* ignore */
-  }
-}
-
 export async function channelAction(id: string, action: ChannelAction): Promise<void> {
   if (action === 'undeploy') {
     const ok = await confirmDialog({ title: t('channels.confirmUndeploy', { id }), body: t('channels.confirmUndeployText'), confirmLabel: t('channels.action.undeploy'), danger: true });
     if (!ok) return;
   }
   await api.post(`/api/channels/${encodeURIComponent(id)}/${action}`);
-  rememberUndeployed(id, action === 'undeploy');
   toast(t(`channels.done.${action}`, { id }));
 }
 
@@ -76,9 +54,9 @@ async function renderList(ctx: PageContext): Promise<void> {
       return;
     }
     if (!ctx.isCurrent()) return;
-    const deployed = new Set(list.channels.map((c) => c.id));
-    const rows: Array<ChannelSummary | { id: string; state: 'undeployed' }> = [...list.channels, ...undeployedIds().filter((id) => !deployed.has(id)).map((id) => ({ id, state: 'undeployed' as const }))];
-    const isFull = (r: (typeof rows)[number]): r is ChannelSummary => 'name' in r;
+    // Channels the files define but the engine does not run are listed too, with a Deploy button.
+    const rows: Array<ChannelSummary | { id: string; name: string; state: 'undeployed' }> = [...list.channels, ...(list.undeployed ?? []).map((u) => ({ id: u.id, name: u.name, state: 'undeployed' as const }))];
+    const isFull = (r: (typeof rows)[number]): r is ChannelSummary => r.state !== 'undeployed';
     const deployForm = can('channels:control') ? deployByIdForm(() => void load()) : null;
     replace(
       body,
@@ -87,7 +65,7 @@ async function renderList(ctx: PageContext): Promise<void> {
         : null,
       table(
         [
-          { header: t('channels.col.name'), cell: (r) => (isFull(r) ? h('a', { href: `/channels/${encodeURIComponent(r.id)}` }, r.name) : r.id) },
+          { header: t('channels.col.name'), cell: (r) => (isFull(r) ? h('a', { href: `/channels/${encodeURIComponent(r.id)}` }, r.name) : r.name) },
           { header: t('channels.col.id'), cell: (r) => h('code', null, r.id) },
           { header: t('channels.col.state'), cell: (r) => badge(r.state) },
           { header: t('channels.col.source'), cell: (r) => (isFull(r) ? r.source.connector : '—') },
@@ -154,7 +132,11 @@ async function renderDetail(ctx: PageContext): Promise<void> {
   try {
     await load();
   } catch (error) {
-    replace(body, errorNotice(error), h('p', null, h('a', { href: '/channels' }, t('channels.back'))), undeployedIds().includes(id) ? actionButtons({ id, state: 'undeployed' }, () => ctx.navigate(`/channels/${encodeURIComponent(id)}`)) : null);
+    // A channel its file still defines can be deployed from here.
+    const list = await api.get<ChannelList>('/api/channels').catch(() => undefined);
+    if (!ctx.isCurrent()) return;
+    const known = list?.undeployed?.some((u) => u.id === id) ?? false;
+    replace(body, errorNotice(error), h('p', null, h('a', { href: '/channels' }, t('channels.back'))), known ? actionButtons({ id, state: 'undeployed' }, () => ctx.navigate(`/channels/${encodeURIComponent(id)}`)) : null);
     return;
   }
   if (!ctx.isCurrent()) return;
