@@ -13,10 +13,13 @@ import type { ApplicationModule } from '../../engine/app';
 import { HttpError, requirePermission } from '../../engine/api/server';
 import type { Engine } from '../../engine/engine';
 import type { SecurityStore } from '../../engine/auth/security-store';
+import { HIS_SERVICE } from '../../his/lookups';
+import type { LabOrder } from '../../model/order';
+import { defaultCodeMapFiles, loadCodeMap } from '../../connectors/astm/codeMap';
 import { IOMT_BROKER_SERVICE } from '../../iomt/module';
 import { IOMT_SERVICE, type IomtService } from '../../iomt/service';
 import { loadProfile, loadProfiles, type AnalyzerProfile } from '../analyzers/profile';
-import { AnalyzerSimulator, buildResults } from './analyzer';
+import { AnalyzerSimulator, buildResults, type SimulatedSpecimen } from './analyzer';
 import { generatedSpecimens } from './cli';
 import { simulateModality } from './modality';
 import { MonitorFleet, runMonitorFleet } from './monitors';
@@ -209,7 +212,7 @@ export class DemoSimulators {
         unavailableReason: channel ? undefined : 'no-channel',
         devices: 1,
         defaultIntervalMs: 3000,
-        launch: (run, intervalMs) => launchAnalyzer(loadProfile(profileId), channel!, run, intervalMs),
+        launch: (run, intervalMs) => launchAnalyzer(loadProfile(profileId), channel!, run, intervalMs, this.engine.lookup<OrderPoller>(HIS_SERVICE)),
       });
     }
     for (const channel of dicomChannels) {
@@ -246,11 +249,43 @@ function reachable(host: unknown): string {
 
 // ---------------------------------------------------------------- analyser
 
-async function launchAnalyzer(profile: AnalyzerProfile, target: { host: string; port: number }, run: RunState, intervalMs: number): Promise<() => Promise<void>> {
+/** The part of the HIS database (connectors/his-db) that lists open orders. */
+interface OrderPoller {
+  pollOrders?(kind: 'lab', cursor: { since?: string }, filter: { statuses?: string[] }, limit: number): Promise<Array<{ order?: unknown }>>;
+}
+
+/**
+ * Specimens to upload: the HIS's open lab orders for tests this analyser performs (so the results file
+ * under real orders, and a second round is a rerun, as on a real analyser), else numbered SIM specimens.
+ */
+async function specimenSource(profile: AnalyzerProfile, his: OrderPoller | undefined): Promise<{ next(): SimulatedSpecimen; fromHis: number }> {
+  const own = loadCodeMap(defaultCodeMapFiles(profile.id)).entries.filter((e) => e.analyser === profile.id);
+  const codeOf = new Map(own.map((e) => [e.hisServiceCode, e.analyserCode]));
+  let orders: LabOrder[] = [];
+  if (typeof his?.pollOrders === 'function' && codeOf.size > 0) {
+    const open = await his.pollOrders('lab', { since: '0001-01-01 00:00:00.000' }, { statuses: ['ordered', 'collected'] }, 500);
+    orders = open.map((p) => p.order as LabOrder).filter((o) => o?.specimen?.id && o.tests.some((t) => codeOf.has(t.hisServiceCode)));
+  }
+  // Numbers continue from the clock, so a restarted simulator does not resend old specimens.
+  let n = Math.floor(Date.now() / 1000) % 1_000_000;
+  let i = 0;
+  return {
+    fromHis: orders.length,
+    next() {
+      n++;
+      if (orders.length === 0) return generatedSpecimens(profile, 1, { start: n })[0];
+      const order = orders[i++ % orders.length];
+      const codes = new Set(order.tests.map((t) => codeOf.get(t.hisServiceCode)).filter(Boolean));
+      const [specimen] = generatedSpecimens(profile, 1, { start: n, specimen: order.specimen.id });
+      return { ...specimen, patientId: order.patientId, results: specimen.results.filter((r) => codes.has(r.code)) };
+    },
+  };
+}
+
+async function launchAnalyzer(profile: AnalyzerProfile, target: { host: string; port: number }, run: RunState, intervalMs: number, his?: OrderPoller): Promise<() => Promise<void>> {
+  const specimens = await specimenSource(profile, his);
   let simulator = new AnalyzerSimulator({ profile, log: (line) => (run.detail = line) });
   await simulator.connectTcp(target.host, target.port);
-  // Specimen numbers continue from the clock, so a restarted simulator does not resend old specimens.
-  let next = Math.floor(Date.now() / 1000) % 1_000_000;
   const loop = (async () => {
     while (!run.stopped) {
       try {
@@ -258,10 +293,10 @@ async function launchAnalyzer(profile: AnalyzerProfile, target: { host: string; 
           simulator = new AnalyzerSimulator({ profile, log: (line) => (run.detail = line) });
           await simulator.connectTcp(target.host, target.port);
         }
-        const [specimen] = generatedSpecimens(profile, 1, { start: next++ });
+        const specimen = specimens.next();
         await simulator.send(buildResults(profile, [specimen]));
         run.sent++;
-        run.detail = `sent specimen ${specimen.specimenId} (${specimen.results.length} results)`;
+        run.detail = `sent specimen ${specimen.specimenId} (${specimen.results.length} results${specimens.fromHis ? `; ${specimens.fromHis} open HIS orders in turn` : ''})`;
       } catch (error) {
         if (run.stopped) break;
         run.fail(error);

@@ -3,7 +3,9 @@
 // monitor fleet publishes into the IoMT module's embedded broker; stop closes the line; roles, audit,
 // and no /api/demo outside demo mode.
 import assert from 'node:assert/strict';
+import { hisModule } from '../../connectors/his-db';
 import { demoSimulatorsModule } from '../../devices/simulators/demo';
+import { HIS_SERVICE, type HisLookups } from '../../his/lookups';
 import { iomtModule } from '../../iomt/module';
 import { startTestApp, type TestApp } from '../helpers/app';
 import fs from 'node:fs';
@@ -244,5 +246,34 @@ describe('web console: demo simulators on the Devices page in headless Chromium'
     assert.equal(await page.locator('[data-action="start-simulator"], [data-action="stop-simulator"]').count(), 0);
     assert.deepEqual(browser.errors, []);
     await page.close();
+  });
+});
+
+describe('demo simulators with the demo HIS and the real demo channel', function () {
+  this.timeout(120_000);
+  let app: TestApp;
+
+  before(async () => {
+    const astmPort = await freePort();
+    app = await startTestApp({
+      // The shipped demo channel file itself (channels/demo-lab-astm.channel.ts), on a free port.
+      channels: { 'demo-lab-astm.channel.ts': `export { default } from ${JSON.stringify(require.resolve('../../channels/demo-lab-astm.channel'))};\n` },
+      overrides: { demo: { enabled: true, astmPort } },
+      modules: [hisModule(), demoSimulatorsModule()],
+    });
+  });
+  after(async () => app?.cleanup());
+
+  it('the c311 simulator uploads results for open HIS orders, and the HIS files them (nothing dead-lettered)', async () => {
+    const operator = await app.tokenFor('operator');
+    const start = await app.api('POST', '/api/demo/simulators/analyzer-roche-cobas-c311/start', operator, { intervalMs: 100 });
+    assert.equal(start.status, 200, JSON.stringify(start.body));
+    await waitFor(() => app.engine.describeChannel('demo-lab-c311').stats.counters.sent >= 3, 30_000, 'three results filed in the HIS');
+    assert.equal((await app.api('POST', '/api/demo/simulators/analyzer-roche-cobas-c311/stop', operator)).status, 200);
+    const stats = app.engine.describeChannel('demo-lab-c311').stats.counters;
+    assert.equal(stats.dead, 0, JSON.stringify(app.engine.describeChannel('demo-lab-c311').stats.lastError));
+    const [first] = await app.engine.store.search({ channelId: 'demo-lab-c311', limit: 1 });
+    const orders = await app.engine.lookup<HisLookups>(HIS_SERVICE)!.ordersBySpecimen(first.correlation.specimenId!);
+    assert.ok(orders.length >= 1, `specimen ${first.correlation.specimenId} is an order of the HIS`);
   });
 });
