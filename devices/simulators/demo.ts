@@ -186,7 +186,7 @@ export class DemoSimulators {
   private candidates(): Candidate[] {
     const out: Candidate[] = [];
     const astmChannels = new Map<string, { channelId: string; host: string; port: number }>();
-    const dicomChannels: Array<{ channelId: string; host: string; port: number; aeTitle: string; station: string }> = [];
+    const dicomChannels: Array<{ channelId: string; host: string; port: number; aeTitle: string; stations: string[] }> = [];
     for (const channelId of this.engine.channelIds()) {
       const source = this.engine.channelConfig(channelId).source;
       const config = (source.config ?? {}) as Record<string, any>;
@@ -194,8 +194,9 @@ export class DemoSimulators {
         astmChannels.set(config.profile, { channelId, host: reachable(config.transport.host), port: Number(config.transport.port) });
       }
       if (source.connector === 'dicom' && typeof config.aeTitle === 'string') {
-        const modality = (config.remotes ?? []).find((r: any) => r?.role === 'modality' && typeof r.aeTitle === 'string');
-        dicomChannels.push({ channelId, host: reachable(config.host ?? '127.0.0.1'), port: Number(config.port ?? 11112), aeTitle: config.aeTitle, station: modality?.aeTitle ?? 'CT_SIEMENS' });
+        // The modality plays each of the channel's modality AEs in turn (role defaults to modality).
+        const stations = (config.remotes ?? []).filter((r: any) => (r?.role ?? 'modality') === 'modality' && typeof r.aeTitle === 'string').map((r: any) => r.aeTitle as string);
+        if (stations.length || config.allowUnknownAes) dicomChannels.push({ channelId, host: reachable(config.host ?? '127.0.0.1'), port: Number(config.port ?? 11112), aeTitle: config.aeTitle, stations: stations.length ? stations : ['HISBRIDGE-SIM'] });
       }
     }
     // Profiles of running channels first, then the profiles nothing listens for (listed, not startable).
@@ -219,10 +220,10 @@ export class DemoSimulators {
       out.push({
         id: `modality-${channel.channelId}`,
         kind: 'modality',
-        name: `Modality ${channel.station}`,
+        name: channel.stations.join(', '),
         target: `${channel.aeTitle}@${channel.host}:${channel.port} → ${channel.channelId}`,
         devices: 1,
-        defaultIntervalMs: 30_000,
+        defaultIntervalMs: 15_000,
         launch: (run, intervalMs) => launchModality(channel, run, intervalMs),
       });
     }
@@ -314,15 +315,18 @@ async function launchAnalyzer(profile: AnalyzerProfile, target: { host: string; 
 
 // ---------------------------------------------------------------- modality
 
-async function launchModality(target: { host: string; port: number; aeTitle: string; station: string }, run: RunState, intervalMs: number): Promise<() => Promise<void>> {
-  // Each round performs the next scheduled order of the station's worklist (an order done leaves it).
+async function launchModality(target: { host: string; port: number; aeTitle: string; stations: string[] }, run: RunState, intervalMs: number): Promise<() => Promise<void>> {
+  // Each round, the next station performs the first scheduled order of its worklist (worklist query,
+  // MPPS in progress, two images, MPPS completed); a completed order leaves the worklist.
+  let turn = 0;
   const round = async () => {
-    const result = await simulateModality({ host: target.host, port: target.port, calledAeTitle: target.aeTitle, stationAeTitle: target.station, orders: 1, imagesPerOrder: 2, imageKind: 'small' });
+    const station = target.stations[turn++ % target.stations.length];
+    const result = await simulateModality({ host: target.host, port: target.port, calledAeTitle: target.aeTitle, stationAeTitle: station, orders: 1, imagesPerOrder: 2, imageKind: 'small' });
     const order = result.orders[0];
-    if (!order) run.detail = `worklist of ${target.station} is empty today`;
+    if (!order) run.detail = `${station}: worklist empty today`;
     else {
       run.sent++;
-      run.detail = `${order.accessionNumber}: ${order.stored}/${order.images} images stored, MPPS completed`;
+      run.detail = `${station}: ${order.accessionNumber} ${order.stored}/${order.images} images stored, MPPS ${order.mppsSetStatus === 0 ? 'completed' : `answered ${order.mppsSetStatus.toString(16)}`}`;
     }
   };
   await round(); // the first round proves the engine answers (association, worklist)

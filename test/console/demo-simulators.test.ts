@@ -249,7 +249,7 @@ describe('web console: demo simulators on the Devices page in headless Chromium'
   });
 });
 
-describe('demo simulators with the demo HIS and the real demo channel', function () {
+describe('demo simulators with the demo HIS and the shipped demo channels', function () {
   this.timeout(120_000);
   let app: TestApp;
 
@@ -257,8 +257,11 @@ describe('demo simulators with the demo HIS and the real demo channel', function
     const astmPort = await freePort();
     app = await startTestApp({
       // The shipped demo channel file itself (channels/demo-lab-astm.channel.ts), on a free port.
-      channels: { 'demo-lab-astm.channel.ts': `export { default } from ${JSON.stringify(require.resolve('../../channels/demo-lab-astm.channel'))};\n` },
-      overrides: { demo: { enabled: true, astmPort } },
+      channels: {
+        'demo-lab-astm.channel.ts': `export { default } from ${JSON.stringify(require.resolve('../../channels/demo-lab-astm.channel'))};\n`,
+        'demo-imaging-dicom.channel.ts': `export { default } from ${JSON.stringify(require.resolve('../../channels/demo-imaging-dicom.channel'))};\n`,
+      },
+      overrides: { demo: { enabled: true, astmPort, dicomPort: await freePort() } },
       modules: [hisModule(), demoSimulatorsModule()],
     });
   });
@@ -275,5 +278,23 @@ describe('demo simulators with the demo HIS and the real demo channel', function
     const [first] = await app.engine.store.search({ channelId: 'demo-lab-c311', limit: 1 });
     const orders = await app.engine.lookup<HisLookups>(HIS_SERVICE)!.ordersBySpecimen(first.correlation.specimenId!);
     assert.ok(orders.length >= 1, `specimen ${first.correlation.specimenId} is an order of the HIS`);
+  });
+
+  it('the modality performs a scheduled order of a demo imaging room: worklist, MPPS, images; the HIS order completes', async () => {
+    const operator = await app.tokenFor('operator');
+    const list = await app.api('GET', '/api/demo/simulators', operator);
+    const modality = list.body.simulators.find((s: any) => s.kind === 'modality');
+    assert.equal(modality.id, 'modality-demo-imaging');
+    assert.equal(modality.name, 'CT_SIEMENS, DR_ROOM1, US_ROOM2, MR_15T');
+    const start = await app.api('POST', '/api/demo/simulators/modality-demo-imaging/start', operator, { intervalMs: 600_000 });
+    assert.equal(start.status, 200, JSON.stringify(start.body));
+    const detail: string = start.body.simulator.detail;
+    const stop = await app.api('POST', '/api/demo/simulators/modality-demo-imaging/stop', operator);
+    assert.equal(stop.status, 200);
+    const performed = /^CT_SIEMENS: (\S+) 2\/2 images stored, MPPS completed$/.exec(detail); // the demo HIS schedules CT orders today
+    assert.ok(performed, `first round: ${detail}`);
+    await waitFor(() => app.engine.describeChannel('demo-imaging').stats.counters.received >= 2, 10_000, 'two stored instances');
+    const order = await app.engine.lookup<HisLookups>(HIS_SERVICE)!.orderByAccession(performed[1]);
+    assert.equal(order?.status, 'completed');
   });
 });
