@@ -212,6 +212,24 @@ describe('dicom: DICOM over TLS', function () {
     assert.ok(ms > 0);
   });
 
+  it("with clientCertificates 'optional', an unverified certificate does not satisfy an AE's tlsSubjects", async () => {
+    const optional = await startNode({ tls: { enabled: true, clientCertificates: 'optional' }, remotes: [{ aeTitle: 'CT_SIEMENS', tlsSubjects: ['CT_SIEMENS'] }, { aeTitle: 'CLI_SCU' }] }, () => undefined, { certsDir });
+    try {
+      const args = (aet: string) => ['-aet', aet, '-aec', OUR_AE, '127.0.0.1', String(optional.port)];
+      // Same CN, another CA: the handshake passes (optional), the AE binding does not.
+      const rejected = nextEvent(optional.node, 'rejected');
+      const stranger = await dcmtk('echoscu', ['+tls', files.strangerKey, files.strangerCert, '+cf', engineCerts.paths.caCert, ...args('CT_SIEMENS')]);
+      assert.notEqual(stranger.code, 0);
+      assert.match((await rejected).why, /"CT_SIEMENS" came without a client certificate/);
+      const genuine = await dcmtk('echoscu', [...dcmtkTls(), ...args('CT_SIEMENS')]);
+      assert.equal(genuine.code, 0, genuine.stderr);
+      const anonymous = await dcmtk('echoscu', ['+tla', '+cf', engineCerts.paths.caCert, ...args('CLI_SCU')]);
+      assert.equal(anonymous.code, 0, `an AE without tlsSubjects needs no certificate in optional mode: ${anonymous.stderr}`);
+    } finally {
+      await optional.stop();
+    }
+  });
+
   it('a listener whose certificate file is missing fails to start with the file named', async () => {
     await assert.rejects(startNode({ tls: { enabled: true, certFile: 'no-such.crt' } }, () => undefined, { certsDir }), /TLS certificate file .*no-such\.crt cannot be read/);
   });

@@ -101,7 +101,10 @@ export abstract class DimseConnection extends (Network as unknown as new (socket
     super(socket, {});
     this.options = { ...defaultConnectionOptions, ...options };
     this.peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    const certificate = (socket as Partial<TLSSocket>).getPeerCertificate?.();
+    // Only a certificate that chains to our CA names the peer (with clientCertificates 'optional' an
+    // unverified one can arrive too, and must not satisfy remotes[].tlsSubjects).
+    const tlsSocket = socket as Partial<TLSSocket>;
+    const certificate = tlsSocket.authorized ? tlsSocket.getPeerCertificate?.() : undefined;
     if (certificate?.subject?.CN) this.peer.tlsSubject = String(certificate.subject.CN);
     this.framer = new PduFramer({ maxPDataLength: this.options.maxPduLength });
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
