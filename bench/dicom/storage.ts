@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as dimse from 'dcmjs-dimse';
 import { commandExists, freePort, loadAverage, processCpuMs, run, selfCpuMs, startEngineWithDicom, startProcess, stopProcess, table, tempDir, writeImages } from './_common';
 import { orthancBinary, startOrthanc } from '../../test/dicom/orthanc';
+import type { StoreTimings } from '../../connectors/dicom/node';
 
 const ctCount = Number(process.env.DICOM_BENCH_CT ?? 500);
 const smallCount = Number(process.env.DICOM_BENCH_SMALL ?? 2000);
@@ -43,6 +44,27 @@ async function storescu(label: string, port: number, calledAe: string, dir: stri
     'instances/s': count / seconds,
     'SCP CPU-s': cpuSeconds,
     'instances per SCP CPU-s': count / Math.max(cpuSeconds, 0.01),
+  };
+}
+
+/**
+ * Per instance: the file (header, validation, write), the index row, the engine's message commit,
+ * the rest of our C-STORE handling up to the answer, and what lies outside it (storescu reading the
+ * next file and sending it, loopback, PDU framing).
+ */
+function timingBreakdown(label: string, before: StoreTimings, after: StoreTimings, row: Row): Record<string, string | number> {
+  const n = after.instances - before.instances;
+  const per = (k: keyof StoreTimings) => (after[k] - before[k]) / n;
+  const wall = (row.seconds * 1000) / row.instances;
+  const ms = (v: number) => v.toFixed(3);
+  return {
+    target: label,
+    'ms per instance': ms(wall),
+    file: ms(per('fileMs')),
+    index: ms(per('indexMs')),
+    'engine message': ms(per('engineMs')),
+    'rest of the answer': ms(per('totalMs') - per('fileMs') - per('indexMs') - per('engineMs')),
+    'client, network, framing': ms(wall - per('totalMs')),
   };
 }
 
@@ -87,6 +109,7 @@ async function stockDimse(): Promise<{ port: number; close(): void }> {
   console.log(`generated ${ctCount} CT instances (${(ct.bytes / 1e6).toFixed(1)} MB) and ${smallCount} small ones (${(small.bytes / 1e3).toFixed(0)} kB)`);
   const ctRows: Row[] = [];
   const smallRows: Row[] = [];
+  const breakdown: Array<Record<string, string | number>> = [];
   // Nothing is deleted until every contender has run (see BenchEngine.stop).
   const cleanups: Array<() => void | Promise<void>> = [];
 
@@ -101,7 +124,10 @@ async function stockDimse(): Promise<{ port: number; close(): void }> {
   ] as const) {
     const engine = await startEngineWithDicom({ storage: { thumbnails: false }, reconciliation: { quietPeriodSeconds: 3600 }, emit: { instances: emitInstances } }, synchronous);
     ctRows.push(await storescu(label, engine.port, 'HISBRIDGE', ct.dir, ct.bytes, ctCount, selfCpuMs));
-    smallRows.push(await storescu(label, engine.port, 'HISBRIDGE', small.dir, small.bytes, smallCount, selfCpuMs));
+    const before = { ...engine.node.storeTimings };
+    const row = await storescu(label, engine.port, 'HISBRIDGE', small.dir, small.bytes, smallCount, selfCpuMs);
+    smallRows.push(row);
+    breakdown.push(timingBreakdown(label, before, engine.node.storeTimings, row));
     const stored = engine.node.counters.instancesStored;
     cleanups.push(await engine.stop({ keepFiles: true }));
     if (stored !== ctCount + smallCount) throw new Error(`the engine stored ${stored} instances, expected ${ctCount + smallCount}`);
@@ -146,6 +172,8 @@ async function stockDimse(): Promise<{ port: number; close(): void }> {
   console.log(table(smallRows));
   const orthancSmall = smallRows.find((r) => r.target.startsWith('Orthanc'));
   if (orthancSmall) for (const r of smallRows.filter((x) => x.target.startsWith('hisbridge'))) console.log(`ratio ${r.target} / Orthanc: ${(r['instances/s'] / orthancSmall['instances/s']).toFixed(2)} wall, ${(r['instances per SCP CPU-s'] / orthancSmall['instances per SCP CPU-s']).toFixed(2)} per CPU-s; engine target ≥ 1,000/s`);
+  console.log(`\nWhere a small instance's time goes (ms per instance, wall clock, from the node's storeTimings):\n`);
+  console.log(table(breakdown));
   console.log(`\nload average at end: ${loadAverage()}`);
   for (const cleanup of cleanups) await cleanup();
   fs.rmSync(work, { recursive: true, force: true });

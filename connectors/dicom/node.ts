@@ -72,6 +72,19 @@ export interface DicomNodeDependencies {
   reportConnection?: (status: Omit<ConnectionStatus, 'since'> & { since?: string }) => void;
 }
 
+/**
+ * Where a stored instance's time goes, summed over the instances stored (milliseconds): finishing
+ * the file (header, validation, write), the index row, the engine's message (its store commit),
+ * and the whole C-STORE from the end of the dataset to the answer written to the socket.
+ */
+export interface StoreTimings {
+  instances: number;
+  fileMs: number;
+  indexMs: number;
+  engineMs: number;
+  totalMs: number;
+}
+
 export interface NodeCounters {
   associations: number;
   rejectedAssociations: number;
@@ -91,6 +104,7 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
   readonly mppsStore: MppsStore;
   readonly outbox: HisOutbox;
   readonly reconciler: Reconciler;
+  readonly storeTimings: StoreTimings = { instances: 0, fileMs: 0, indexMs: 0, engineMs: 0, totalMs: 0 };
   readonly counters: NodeCounters = { associations: 0, rejectedAssociations: 0, echoes: 0, worklistQueries: 0, instancesStored: 0, instancesErrored: 0, transfersAborted: 0, mpps: 0, commitments: 0 };
   private readonly policy: AePolicy;
   private readonly listener: DicomListener;
@@ -308,6 +322,7 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
       this.emit('instance-errored', { id, ...outcome });
       return exchange.respond({ Status: outcome.status, AffectedSOPInstanceUID: uid, ErrorComment: outcome.reason });
     }
+    const started = performance.now();
     let recorded;
     try {
       recorded = this.index.recordInstance(outcome.header, { path: outcome.path, size: outcome.size, transferSyntax: outcome.transferSyntax, callingAe: outcome.callingAe, receivedAt: outcome.receivedAt });
@@ -315,16 +330,26 @@ export class DicomNode extends EventEmitter implements AcceptorApplication {
       this.log.error(`indexing ${uid} failed: ${(err as Error).message}`);
       return exchange.respond({ Status: Status.StoreOutOfResources, AffectedSOPInstanceUID: uid, ErrorComment: `index unavailable: ${(err as Error).message}` });
     }
+    const indexed = performance.now();
     this.counters.instancesStored++;
     this.reconciler.instanceStored(outcome.header.studyInstanceUid, outcome.header.sopInstanceUid, recorded.newStudy);
     let status: number = Status.Success;
     let comment: string | undefined;
+    let engineMs = 0;
     if (this.config.emit.instances && this.deps.receive) {
+      const asked = performance.now();
       const receipt = await this.deps.receive(this.instanceMessage(outcome, connection));
+      engineMs = performance.now() - asked;
       ({ status, comment } = storeStatusFor(receipt));
     }
     this.emit('instance', { outcome, recorded, callingAe: connection.callingAeTitle });
-    return exchange.respond({ Status: status, AffectedSOPInstanceUID: uid, ...(comment ? { ErrorComment: comment } : {}) });
+    await exchange.respond({ Status: status, AffectedSOPInstanceUID: uid, ...(comment ? { ErrorComment: comment } : {}) });
+    const t = this.storeTimings;
+    t.instances++;
+    t.fileMs += outcome.finishMs;
+    t.indexMs += indexed - started;
+    t.engineMs += engineMs;
+    t.totalMs += outcome.finishMs + performance.now() - started;
   }
 
   private instanceMessage(outcome: Extract<StoreOutcome, { ok: true }>, connection: AssociationAcceptor): InboundMessage {

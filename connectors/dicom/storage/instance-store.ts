@@ -39,6 +39,8 @@ export type StoreOutcome =
       transferSyntax: string;
       receivedAt: string;
       callingAe: string;
+      /** Milliseconds spent finishing the instance: reading its header, validating, writing the file. */
+      finishMs: number;
     }
   | { ok: false; status: number; reason: string; keptAs?: string; sopInstanceUid?: string; receivedAt: string; callingAe: string };
 
@@ -170,6 +172,7 @@ class StoreSink implements DatasetSink<StoreOutcome> {
   }
 
   async end(): Promise<StoreOutcome> {
+    const started = performance.now();
     const callingAe = this.context.callingAe;
     const receivedAt = this.receivedAt;
     const commandUid = String(this.context.command.AffectedSOPInstanceUID ?? '');
@@ -227,6 +230,7 @@ class StoreSink implements DatasetSink<StoreOutcome> {
       transferSyntax: this.context.transferSyntax,
       receivedAt,
       callingAe,
+      finishMs: performance.now() - started,
     };
   }
 
