@@ -2,13 +2,14 @@
 // validate them, wrap them in a GIAMDINHHS envelope (one episode per file, as the 3176 guide asks),
 // sign it, and store the version with its findings. Claims with errors are stored unsigned, with
 // their findings, so the console can list what to fix.
+import { createHash } from 'node:crypto';
 import type { HisLookups } from '../his/lookups';
 import { type BillingLine, type Facility, toHospitalDate } from '../model';
 import { type BuildOptions, type ClaimSource, buildEpisode, type BuildNote } from './builder/build';
 import type { Episode, Finding } from './model';
 import { ClaimSigner } from './signer/sign';
 import type { FacilityLevel } from './spec/codelists';
-import { type ClaimStore, type SaveOutcome, sha256 } from './store';
+import { type ClaimStore, type SaveOutcome } from './store';
 import { type ValidationOptions, validateEpisode } from './validator/validate';
 import { buildEnvelope, episodeFiles } from './xml/writer';
 
@@ -48,17 +49,31 @@ export function facilityLevel(facility: Facility): FacilityLevel | undefined {
 }
 
 export async function prepareClaim(source: ClaimSource, options: PrepareOptions = {}): Promise<PreparedClaim> {
+  const { prepared, unsigned } = buildAndValidate(source, options);
+  if (unsigned !== undefined) prepared.envelope = Buffer.from(options.signer ? await options.signer.signCanonical(unsigned, { fromWriter: true }) : unsigned, 'utf8');
+  return prepared;
+}
+
+/** prepareClaim with the signature computed on the calling thread (worker threads: claims/parallel.ts). */
+export function prepareClaimSync(source: ClaimSource, options: PrepareOptions = {}): PreparedClaim {
+  const { prepared, unsigned } = buildAndValidate(source, options);
+  if (unsigned !== undefined) prepared.envelope = Buffer.from(options.signer ? options.signer.signCanonicalSync(unsigned, { fromWriter: true }) : unsigned, 'utf8');
+  return prepared;
+}
+
+/** Build, validate and serialize; the envelope text (unsigned) only when there are no errors. */
+function buildAndValidate(source: ClaimSource, options: PrepareOptions): { prepared: PreparedClaim; unsigned?: string } {
   const { episode, notes } = buildEpisode(source, options);
   const validation: ValidationOptions = { facilityLevel: facilityLevel(source.facility), maCskcb: source.facility.code, ...options.validation };
   const result = validateEpisode(episode, validation);
-  const files = episodeFiles(episode);
-  const contentSha256 = sha256(files.map((f) => `${f.loaiHoSo}\n${f.document}`).join('\n'));
-  let envelope: Buffer | undefined;
-  if (result.errors === 0) {
-    const xml = buildEnvelope({ maCskcb: source.facility.code, ngayLap: options.ngayLap ?? toHospitalDate(new Date()).replace(/-/g, ''), hoso: [files] });
-    envelope = Buffer.from(options.signer ? await options.signer.signCanonical(xml) : xml, 'utf8');
-  }
-  return { maLk: source.visit.maLk, episode, notes, findings: result.findings, errors: result.errors, warnings: result.warnings, contentSha256, envelope };
+  // Each inner document is UTF-8 encoded once: the same bytes are hashed and base64-encoded.
+  const files = episodeFiles(episode).map((f) => ({ loaiHoSo: f.loaiHoSo, document: typeof f.document === 'string' ? Buffer.from(f.document, 'utf8') : f.document }));
+  const hash = createHash('sha256');
+  files.forEach((f, i) => hash.update(`${i ? '\n' : ''}${f.loaiHoSo}\n`).update(f.document));
+  const contentSha256 = hash.digest('hex');
+  const prepared: PreparedClaim = { maLk: source.visit.maLk, episode, notes, findings: result.findings, errors: result.errors, warnings: result.warnings, contentSha256 };
+  if (result.errors > 0) return { prepared };
+  return { prepared, unsigned: buildEnvelope({ maCskcb: source.facility.code, ngayLap: options.ngayLap ?? toHospitalDate(new Date()).replace(/-/g, ''), hoso: [files] }) };
 }
 
 export function saveClaim(store: ClaimStore, prepared: PreparedClaim): SaveOutcome {

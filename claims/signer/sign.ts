@@ -55,19 +55,44 @@ export class ClaimSigner {
    * comments, a single `<CHUKYDONVI></CHUKYDONVI>` as the root's last child). Falls back to
    * xml-crypto for anything else. The result is byte-identical to `sign()`.
    */
-  async signCanonical(xml: string): Promise<string> {
+  async signCanonical(xml: string, options: { fromWriter?: boolean } = {}): Promise<string> {
+    const prepared = this.canonicalParts(xml, options.fromWriter ?? false);
+    if (!prepared) return this.sign(xml);
+    const signature = await new Promise<Buffer>((resolve, reject) =>
+      crypto.sign('sha256', prepared.signedInfo, this.key, (err, sig) => (err ? reject(err) : resolve(sig))),
+    );
+    return this.assemble(xml, prepared, signature);
+  }
+
+  /**
+   * The same signature computed on the calling thread: for worker threads, which are the parallelism
+   * (a hop to libuv's pool per signature would only add latency there).
+   */
+  signCanonicalSync(xml: string, options: { fromWriter?: boolean } = {}): string {
+    const prepared = this.canonicalParts(xml, options.fromWriter ?? false);
+    if (!prepared) return this.sign(xml);
+    return this.assemble(xml, prepared, crypto.sign('sha256', prepared.signedInfo, this.key));
+  }
+
+  /**
+   * Digest and canonical SignedInfo of a canonical document; undefined when it is not one of ours.
+   * `fromWriter`: the caller vouches the text is a buildEnvelope() result untouched (its body is
+   * canonical by construction: element names, escaped header text and base64), which spares the
+   * scans that prove it for text from elsewhere.
+   */
+  private canonicalParts(xml: string, fromWriter: boolean): { digest: string; signedInfo: Buffer; slotAt: number } | undefined {
     const rootStart = xml.indexOf('<', xml.startsWith('<?xml') ? xml.indexOf('?>') + 2 : 0);
     const slotAt = xml.lastIndexOf(slot);
-    if (rootStart < 0 || slotAt < 0 || !isCanonicalBody(xml, rootStart, slotAt)) return this.sign(xml);
+    if (rootStart < 0 || slotAt < 0 || (!fromWriter && !isCanonicalBody(xml, rootStart, slotAt))) return undefined;
     const digest = crypto.createHash('sha256').update(xml.slice(rootStart), 'utf8').digest('base64');
-    const signedInfo = signedInfoXml(digest);
-    const signature = await new Promise<Buffer>((resolve, reject) =>
-      crypto.sign('sha256', Buffer.from(canonicalSignedInfo(digest), 'utf8'), this.key, (err, sig) => (err ? reject(err) : resolve(sig))),
-    );
+    return { digest, signedInfo: Buffer.from(canonicalSignedInfo(digest), 'utf8'), slotAt };
+  }
+
+  private assemble(xml: string, parts: { digest: string; slotAt: number }, signature: Buffer): string {
     const element =
-      `<Signature xmlns="${DSIG_NS}">${signedInfo}<SignatureValue>${signature.toString('base64')}</SignatureValue>` +
+      `<Signature xmlns="${DSIG_NS}">${signedInfoXml(parts.digest)}<SignatureValue>${signature.toString('base64')}</SignatureValue>` +
       `<KeyInfo><X509Data><X509Certificate>${this.certBase64}</X509Certificate></X509Data></KeyInfo></Signature>`;
-    return `${xml.slice(0, slotAt)}<CHUKYDONVI>${element}</CHUKYDONVI>${xml.slice(slotAt + slot.length)}`;
+    return `${xml.slice(0, parts.slotAt)}<CHUKYDONVI>${element}</CHUKYDONVI>${xml.slice(parts.slotAt + slot.length)}`;
   }
 }
 

@@ -6,6 +6,14 @@ import type { FieldCondition, FieldSpec, TableSpec } from '../spec/types';
 import { daysInMonth, type RuleContext } from './context';
 
 const numberPattern = /^-?\d+(\.\d+)?$/;
+const numericFormats = new Set(['money', 'decimal3', 'decimal2', 'percent', 'integer']);
+/** The characters String.prototype.trim() removes (ECMAScript WhiteSpace and LineTerminator). */
+function isTrimmed(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+/** True when trim() would change the text (checked by character: most values are not padded, and trim() copies). */
+const padded = (v: string) => v.length > 0 && (isTrimmed(v.charCodeAt(0)) || isTrimmed(v.charCodeAt(v.length - 1)));
 const regexCache = new Map<string, RegExp>();
 function regex(source: string): RegExp {
   let r = regexCache.get(source);
@@ -17,7 +25,7 @@ export function checkRecordFields(ctx: RuleContext, table: TableSpec, record: Cl
   const fields = record.fields;
   for (const spec of table.fields) {
     const raw = fields[spec.name];
-    const present = raw !== undefined && raw.trim() !== '';
+    const present = raw !== undefined && raw !== '' && (!padded(raw) || raw.trim() !== '');
     if (!present) {
       const req = spec.required;
       if (req === true) ctx.report('field.required', table.id, record, spec.name, raw === undefined ? 'required field is missing' : 'required field is empty');
@@ -76,8 +84,11 @@ function fieldIndex(table: TableSpec): Map<string, number> {
 
 function checkValue(ctx: RuleContext, table: TableSpec, record: ClaimRecord, spec: FieldSpec, raw: string): void {
   const at = reporter.bind(ctx, table, record, spec.name);
-  if (raw !== raw.trim()) at.report('field.whitespace', `«${raw}» has leading or trailing spaces`);
-  const v = raw.trim();
+  let v = raw;
+  if (padded(raw)) {
+    v = raw.trim();
+    at.report('field.whitespace', `«${raw}» has leading or trailing spaces`);
+  }
   // Date fields have a fixed shape: the format check says more than a length would.
   const dated = spec.format === 'datetime' || spec.format === 'date' || spec.format === 'birth' || spec.format === 'dateOrDatetime';
   if (spec.maxLength !== null && !(dated && !spec.list)) {
@@ -126,7 +137,7 @@ type At = FieldReporter;
 
 /** Returns false when the item is so wrong that further items need not be checked. */
 function checkItem(ctx: RuleContext, spec: FieldSpec, v: string, at: At): boolean {
-  const numeric = spec.type === 'number' || ['money', 'decimal3', 'decimal2', 'percent', 'integer'].includes(spec.format);
+  const numeric = spec.type === 'number' || numericFormats.has(spec.format);
   if (numeric && spec.format !== 'text') {
     if (!numberPattern.test(v)) {
       at.report('field.number', `«${v}» is not a number: write digits with "." as the decimal separator, no thousands separator or spaces`);

@@ -315,26 +315,22 @@ export function checkLineMoney(ctx: RuleContext): void {
       const bvWritten = decimal(r, 'THANH_TIEN_BV');
       const bhWritten = decimal(r, 'THANH_TIEN_BH');
       const dgName = t === 'XML2' ? 'DON_GIA' : 'DON_GIA_BV';
+      // The formula text is written only for a finding: most lines are right, and text costs more than the arithmetic.
       if (sl && dgBv && bvWritten && (t === 'XML2' || !tyleDvInBv || tyleDv)) {
-        let bv = sl.mul(dgBv);
-        let formula = `SO_LUONG ${show(sl)} × ${dgName} ${show(dgBv)}`;
-        if (t === 'XML3' && tyleDvInBv && tyleDv) {
-          bv = bv.percent(tyleDv);
-          formula += ` × TYLE_TT_DV ${show(tyleDv)} / 100`;
+        const withDv = t === 'XML3' && tyleDvInBv && tyleDv;
+        const bv = round2(withDv ? sl.mul(dgBv).percent(tyleDv) : sl.mul(dgBv));
+        if (differs(ctx, bvWritten, bv)) {
+          const formula = `SO_LUONG ${show(sl)} × ${dgName} ${show(dgBv)}${withDv ? ` × TYLE_TT_DV ${show(tyleDv)} / 100` : ''}`;
+          ctx.report('money.line-bv', t, r, 'THANH_TIEN_BV', `${show(bvWritten)} ≠ round2(${formula}) = ${show(bv)}`);
         }
-        bv = round2(bv);
-        if (differs(ctx, bvWritten, bv)) ctx.report('money.line-bv', t, r, 'THANH_TIEN_BV', `${show(bvWritten)} ≠ round2(${formula}) = ${show(bv)}`);
       }
       if (sl && dgBh && tyleBh && bhWritten && (t === 'XML2' || tyleDv)) {
-        let bh = sl.mul(dgBh);
-        let formula = `SO_LUONG ${show(sl)} × ${t === 'XML2' ? 'DON_GIA' : 'DON_GIA_BH'} ${show(dgBh)}`;
-        if (t === 'XML3' && tyleDv) {
-          bh = bh.percent(tyleDv);
-          formula += ` × TYLE_TT_DV ${show(tyleDv)} / 100`;
+        const withDv = t === 'XML3' && tyleDv;
+        const bh = round2((withDv ? sl.mul(dgBh).percent(tyleDv) : sl.mul(dgBh)).percent(tyleBh));
+        if (differs(ctx, bhWritten, bh)) {
+          const formula = `SO_LUONG ${show(sl)} × ${t === 'XML2' ? 'DON_GIA' : 'DON_GIA_BH'} ${show(dgBh)}${withDv ? ` × TYLE_TT_DV ${show(tyleDv)} / 100` : ''} × TYLE_TT_BH ${show(tyleBh)} / 100`;
+          ctx.report('money.line-bh', t, r, 'THANH_TIEN_BH', `${show(bhWritten)} ≠ round2(${formula}) = ${show(bh)}`);
         }
-        bh = round2(bh.percent(tyleBh));
-        formula += ` × TYLE_TT_BH ${show(tyleBh)} / 100`;
-        if (differs(ctx, bhWritten, bh)) ctx.report('money.line-bh', t, r, 'THANH_TIEN_BH', `${show(bhWritten)} ≠ round2(${formula}) = ${show(bh)}`);
       }
       checkOtherSourcesAndSplit(ctx, t, r);
       if (t === 'XML3') {
@@ -364,13 +360,14 @@ function checkOtherSourcesAndSplit(ctx: RuleContext, t: TableId, r: ClaimRecord)
   const other = nk ?? Decimal.zero;
   const bhtt0 = round2(bh.percent(mh));
   if (other.isZero()) {
-    const expected: Array<[string, Decimal, Decimal, string]> = [
-      ['T_BNTT', bntt, bv.sub(bh), `THANH_TIEN_BV ${show(bv)} − THANH_TIEN_BH ${show(bh)}`],
-      ['T_BHTT', bhtt, bhtt0, `round2(THANH_TIEN_BH ${show(bh)} × MUC_HUONG ${show(mh)} / 100)`],
-      ['T_BNCCT', bncct, bh.sub(bhtt0), `THANH_TIEN_BH ${show(bh)} − T_BHTT ${show(bhtt0)}`],
+    // Formulas are functions: their text is only needed for a finding.
+    const expected: Array<[string, Decimal, Decimal, () => string]> = [
+      ['T_BNTT', bntt, bv.sub(bh), () => `THANH_TIEN_BV ${show(bv)} − THANH_TIEN_BH ${show(bh)}`],
+      ['T_BHTT', bhtt, bhtt0, () => `round2(THANH_TIEN_BH ${show(bh)} × MUC_HUONG ${show(mh)} / 100)`],
+      ['T_BNCCT', bncct, bh.sub(bhtt0), () => `THANH_TIEN_BH ${show(bh)} − T_BHTT ${show(bhtt0)}`],
     ];
     for (const [field, written, want, formula] of expected) {
-      if (differs(ctx, written, want)) ctx.report('money.split', t, r, field, `${show(written)} ≠ ${formula} = ${show(want)}`);
+      if (differs(ctx, written, want)) ctx.report('money.split', t, r, field, `${show(written)} ≠ ${formula()} = ${show(want)}`);
     }
     return;
   }

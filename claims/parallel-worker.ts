@@ -1,0 +1,25 @@
+// Worker thread of ClaimWorkerPool (claims/parallel.ts): prepares the claims it is sent with the
+// signature computed here, synchronously, and sends them back.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ClaimWorkerJob, ClaimWorkerResult, WorkerPrepareOptions } from './parallel';
+import { prepareClaimSync } from './pipeline';
+import { ClaimSigner, type SigningIdentity } from './signer/sign';
+
+const data = workerData as { signing?: SigningIdentity; prepare: WorkerPrepareOptions; keepTables: boolean };
+const signer = data.signing ? new ClaimSigner(data.signing) : undefined;
+const options = { ...data.prepare, signer };
+
+parentPort!.on('message', (job: ClaimWorkerJob) => {
+  let result: ClaimWorkerResult;
+  try {
+    const prepared = job.sources.map((source) => {
+      const p = prepareClaimSync(source, options);
+      if (!data.keepTables) p.episode = { version: p.episode.version, tables: { XML1: p.episode.tables.XML1 } };
+      return p;
+    });
+    result = { id: job.id, prepared };
+  } catch (error) {
+    result = { id: job.id, failure: (error as Error).stack ?? String(error) };
+  }
+  parentPort!.postMessage(result);
+});
