@@ -3,10 +3,11 @@
 // hospital to talk to; tests and benchmarks call installHis() on SQLite, PostgreSQL or MariaDB.
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { bulkSink, sqliteHandle } from '../db/bulk';
 import { dialectOf, openDataSource, type ConnectionConfig } from '../db/dialect';
 import { Db } from '../db/executor';
-import { toEntitySchemas, type TableSpec } from '../db/table-spec';
+import { toEntitySchemas, type ColumnKind, type TableSpec } from '../db/table-spec';
 import { englishSink } from '../example-english/translate';
 import { englishTables } from '../example-english/schema';
 import { generateDemoData, type GenerateStats, type RowSink } from './generator';
@@ -108,6 +109,52 @@ export async function ensureDemoHis(dataDir: string, options: { seed?: number; v
   if (!existsSync(file)) {
     await createDemoHis({ file, seed: options.seed ?? 1, visits: options.visits ?? 2000 });
     created = true;
+  } else {
+    addMissingDemoColumns(file);
   }
   return { connection: { type: 'sqlite', file }, mapping: 'demo-his', created, file };
+}
+
+/**
+ * A demo HIS made by an earlier version lacks the columns added to the schema since (e.g.
+ * CD_CHIDINH.SO_ANH, SO_SERIES, LINK_XEM_ANH), and the mapping selects them: they are added, empty.
+ * Returns the columns added, as `TABLE.COLUMN`.
+ */
+export function addMissingDemoColumns(file: string): string[] {
+  const db = new Database(file);
+  const added: string[] = [];
+  try {
+    for (const table of demoTables) {
+      const existing = new Set((db.prepare(`PRAGMA table_info("${table.name}")`).all() as Array<{ name: string }>).map((c) => c.name));
+      if (existing.size === 0) continue; // a table the file does not have at all is not ours to invent here
+      for (const column of table.columns) {
+        if (existing.has(column.name) || column.primary) continue;
+        db.exec(`ALTER TABLE "${table.name}" ADD COLUMN "${column.name}" ${sqliteColumnType(column.type)}`);
+        added.push(`${table.name}.${column.name}`);
+      }
+    }
+  } finally {
+    db.close();
+  }
+  return added;
+}
+
+/** The declared SQLite type TypeORM gives each column kind (table-spec.ts), so added columns look the same. */
+function sqliteColumnType(type: ColumnKind): string {
+  switch (type.kind) {
+    case 'string':
+      return `varchar(${type.length})`;
+    case 'text':
+      return 'text';
+    case 'int':
+      return 'INTEGER';
+    case 'bigint':
+      return 'bigint';
+    case 'decimal':
+      return `decimal(${type.precision},${type.scale})`;
+    case 'datetime':
+      return 'datetime';
+    case 'date':
+      return 'date';
+  }
 }
