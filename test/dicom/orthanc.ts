@@ -37,6 +37,8 @@ export interface OrthancOptions {
   aeTitle?: string;
   /** Remote AEs Orthanc knows (e.g. to send storage commitment reports back): name → [AET, host, port]. */
   modalities?: Record<string, [string, string, number]>;
+  /** DICOM over TLS on Orthanc's DICOM port (PEM files); clients must present a certificate from `trustedCertificates`. */
+  tls?: { certificate: string; privateKey: string; trustedCertificates: string };
 }
 
 export async function startOrthanc(options: OrthancOptions = {}): Promise<OrthancInstance> {
@@ -65,6 +67,15 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     HttpVerbose: false,
     LogExportedResources: false,
     StorageAccessOnFind: 'Never',
+    ...(options.tls
+      ? {
+          DicomTlsEnabled: true,
+          DicomTlsCertificate: options.tls.certificate,
+          DicomTlsPrivateKey: options.tls.privateKey,
+          DicomTlsTrustedCertificates: options.tls.trustedCertificates,
+          DicomTlsRemoteCertificateRequired: true,
+        }
+      : {}),
   };
   const configFile = path.join(dir, 'orthanc.json');
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));

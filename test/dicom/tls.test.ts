@@ -1,8 +1,8 @@
 // DICOM over TLS (PS3.15 B.1): the `dicom` listener with the engine's generated certificates and a
 // required client certificate, tried with DCMTK (echoscu, storescu, findscu +tls) and with our own
 // SCU (the CLI verbs); clients without a certificate, with one from another CA, or speaking plain
-// TCP are refused at the handshake. The `dicom-forward` destination sends over mutual TLS to DCMTK
-// storescp +tls.
+// TCP are refused at the handshake. The `dicom-forward` destination sends over mutual TLS to Orthanc
+// (checked through its REST API) and to DCMTK storescp +tls.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +18,7 @@ import { readPart10Layout } from '../../connectors/dicom/dataset/part10';
 import { personName } from '../../connectors/dicom/worklist/items';
 import { newUid } from '../../connectors/dicom/dataset/uid';
 import { dcmtk, nextEvent, openDemoHis, startNode, studyForOrder, tempDir, waitUntil, worklistQueryFile, worklistWindowOrders, writeStudy, OUR_AE, type DemoHis, type TestNode } from './helpers';
-import { freePort } from './orthanc';
+import { freePort, orthancBinary, startOrthanc } from './orthanc';
 
 /** Runs a CLI verb in-process with stdout/stderr captured (our SCP runs in this process too). */
 async function cli(verb: keyof typeof dicomCli.commands, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -232,6 +232,45 @@ describe('dicom: DICOM over TLS', function () {
 
   it('a listener whose certificate file is missing fails to start with the file named', async () => {
     await assert.rejects(startNode({ tls: { enabled: true, certFile: 'no-such.crt' } }, () => undefined, { certsDir }), /TLS certificate file .*no-such\.crt cannot be read/);
+  });
+
+  it('dicom-forward sends to Orthanc over mutual TLS; Orthanc has the instance (REST API), and refuses a forwarder without a certificate', async function () {
+    requirePeers(this, orthancBinary());
+    const orthanc = await startOrthanc({ tls: { certificate: engineCerts.paths.serverCert, privateKey: engineCerts.paths.serverKey, trustedCertificates: engineCerts.paths.caCert } });
+    const forwarderCert = issueCertificate(engineCerts.ca, { commonName: 'HISBRIDGE', usage: 'client' });
+    fs.writeFileSync(path.join(certsDir, 'orthanc-client.crt'), forwarderCert.certPem);
+    fs.writeFileSync(path.join(certsDir, 'orthanc-client.key'), forwarderCert.keyPem);
+    const forward = (tlsConfig: Record<string, unknown>) =>
+      new DicomForwardDestination(dicomForwardSchema.parse({ host: '127.0.0.1', port: orthanc.dicomPort, calledAeTitle: orthanc.aeTitle, callingAeTitle: OUR_AE, connectTimeoutMs: 5000, tls: { enabled: true, caFile: 'ca.crt', servername: 'localhost', ...tlsConfig } }));
+    const services = { log: undefined as never, dataDir: work, certsDir, lookup: () => undefined };
+    const delivery = { idempotencyKey: 'k', attempt: 1, destination: 'pacs', signal: new AbortController().signal };
+    const message = (file: string) => ({ content: Buffer.from(JSON.stringify({ type: 'dicom-instance', file })), contentType: DICOM_INSTANCE_CONTENT_TYPE, messageId: 1, channelId: 'imaging', correlation: {} });
+    try {
+      const [image] = writeStudy(path.join(work, 'orthanc-tls'), { patientId: 'BN_OTLS', patientName: 'Phạm^Thị Hương', studyInstanceUid: newUid(), modality: 'CT' }, 1);
+      const withCert = forward({ certFile: 'orthanc-client.crt', keyFile: 'orthanc-client.key' });
+      await withCert.start(services);
+      try {
+        const result = await withCert.send(message(image.file), delivery);
+        assert.match(result.response ?? '', /to ORTHANC: 0x0000/);
+      } finally {
+        await withCert.stop();
+      }
+      const found = await orthanc.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: image.sopInstanceUid } });
+      assert.equal(found.length, 1, 'Orthanc stored the instance sent over TLS');
+      const tags = await orthanc.get<Record<string, string>>(`/instances/${found[0]}/simplified-tags`);
+      assert.equal(tags.PatientName, 'Phạm^Thị Hương');
+
+      const withoutCert = forward({});
+      await withoutCert.start(services);
+      try {
+        const [other] = writeStudy(path.join(work, 'orthanc-tls-nocert'), { patientId: 'BN_OTLS2', patientName: 'Phạm^Văn Nam', studyInstanceUid: newUid(), modality: 'CT' }, 1);
+        await assert.rejects(withoutCert.send(message(other.file), delivery), (err: Error) => err.name === 'Error' && /closed|certificate|reset|handshake/i.test(err.message));
+      } finally {
+        await withoutCert.stop();
+      }
+    } finally {
+      await orthanc.stop();
+    }
   });
 
   describe('dicom-forward over mutual TLS to DCMTK storescp +tls', () => {
