@@ -1,5 +1,6 @@
 // `hisbridge dicom dump|echo|find-worklist|store`: field debugging against modalities and PACS.
 import { readFile, readdir, stat } from 'node:fs/promises';
+import type tls from 'node:tls';
 import path from 'node:path';
 import { parseArgs, type CliCommand, type CliGroup } from '../../engine/cli/types';
 import { readPart10Layout } from './dataset/part10';
@@ -12,7 +13,13 @@ import { startCommitmentReportListener } from './commitment/report-listener';
 import type { DicomListener } from './dimse/server';
 import { clientTlsOptions, serverTlsOptions, tlsOptionsSchema } from '../hl7/mllp/tls';
 
-const TLS_FLAGS = '[--tls [--ca F] [--cert F --key F] [--servername N] [--insecure]]';
+export const TLS_FLAGS = '[--tls [--ca F] [--cert F --key F] [--servername N] [--insecure]]';
+
+/** The client side of DICOM over TLS named by the flags (undefined without --tls). */
+export function clientTlsFromFlags(flags: Record<string, string | true>, host: string): tls.ConnectionOptions | undefined {
+  const config = tlsFromFlags(flags);
+  return config ? clientTlsOptions(config, process.cwd(), host) : undefined;
+}
 
 /** The TLS settings named by --tls/--ca/--cert/--key/--insecure/--servername (files relative to the working folder). */
 function tlsFromFlags(flags: Record<string, string | true>) {
@@ -36,9 +43,8 @@ function peerFrom(flags: Record<string, string | true>): Peer {
   const host = typeof flags.host === 'string' ? flags.host : '127.0.0.1';
   const port = Number(flags.port ?? 11112);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port ${String(flags.port)} is not a TCP port`);
-  const tlsConfig = tlsFromFlags(flags);
   return {
-    tls: tlsConfig ? clientTlsOptions(tlsConfig, process.cwd(), host) : undefined,
+    tls: clientTlsFromFlags(flags, host),
     host,
     port,
     callingAeTitle: typeof flags.aet === 'string' ? flags.aet : 'HISBRIDGE_SCU',

@@ -1,7 +1,9 @@
 // `hisbridge sim modality`: a modality that does what a real one does with the engine — query the
 // worklist for its station, start an MPPS, acquire (synthetic) images for the order, C-STORE them,
 // and complete (or discontinue) the MPPS listing what it produced.
+import type tls from 'node:tls';
 import { parseArgs, type CliCommand } from '../../engine/cli/types';
+import { TLS_FLAGS, clientTlsFromFlags } from '../../connectors/dicom/cli';
 import { AssociationRequestor } from '../../connectors/dicom/dimse/requestor';
 import { CommandField, SopClass, Status, TransferSyntax, statusHex } from '../../connectors/dicom/dimse/uids';
 import { createMpps, findOn, setMpps, worklistIdentifier } from '../../connectors/dicom/scu';
@@ -29,6 +31,8 @@ export interface ModalitySimulationOptions {
   imageKind?: 'ct' | 'small';
   /** End the MPPS COMPLETED (default) or DISCONTINUED. */
   outcome?: 'completed' | 'discontinued';
+  /** DICOM over TLS: the client side of the handshake. */
+  tls?: tls.ConnectionOptions;
   log?: (line: string) => void;
 }
 
@@ -66,6 +70,7 @@ export async function simulateModality(options: ModalitySimulationOptions): Prom
     port: options.port,
     callingAeTitle: options.stationAeTitle,
     calledAeTitle: options.calledAeTitle,
+    tls: options.tls,
     contexts: [
       { abstractSyntax: SopClass.ModalityWorklistFind, transferSyntaxes: native },
       { abstractSyntax: SopClass.ModalityPerformedProcedureStep, transferSyntaxes: native },
@@ -197,7 +202,7 @@ async function performOrder(
 }
 
 export const modalitySimVerb: CliCommand = {
-  usage: 'modality --host H --port P --called-aet C --aet STATION [--modality CT] [--date YYYYMMDD] [--orders N] [--images N] [--small] [--discontinue]   act as a modality: worklist, MPPS, images',
+  usage: `modality --host H --port P --called-aet C --aet STATION [--modality CT] [--date YYYYMMDD] [--orders N] [--images N] [--small] [--discontinue] ${TLS_FLAGS}   act as a modality: worklist, MPPS, images`,
   async run(args) {
     const { flags } = parseArgs(args);
     const text = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
@@ -207,8 +212,10 @@ export const modalitySimVerb: CliCommand = {
       return 2;
     }
     try {
+      const host = text('host') ?? '127.0.0.1';
       const result = await simulateModality({
-        host: text('host') ?? '127.0.0.1',
+        host,
+        tls: clientTlsFromFlags(flags, host),
         port: Number(text('port') ?? 11112),
         calledAeTitle: text('called-aet') ?? 'HISBRIDGE',
         stationAeTitle: station,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { requirePeers } from '../helpers/peers';
 import { createTestCa, ensureEngineCertificates, issueCertificate, type EngineCertificates } from '../../engine/certs/certificates';
 import { dicomCli } from '../../connectors/dicom/cli';
+import { modalitySimVerb } from '../../devices/simulators/modality';
 import { echo } from '../../connectors/dicom/scu';
 import { DicomForwardDestination } from '../../connectors/dicom/forward';
 import { dicomForwardSchema } from '../../connectors/dicom/config';
@@ -21,7 +22,11 @@ import { dcmtk, nextEvent, openDemoHis, startNode, studyForOrder, tempDir, waitU
 import { freePort, orthancBinary, startOrthanc } from './orthanc';
 
 /** Runs a CLI verb in-process with stdout/stderr captured (our SCP runs in this process too). */
-async function cli(verb: keyof typeof dicomCli.commands, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(verb: keyof typeof dicomCli.commands, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return capture(() => dicomCli.commands[verb].run(args));
+}
+
+async function capture(run: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const originalOut = process.stdout.write.bind(process.stdout);
@@ -29,7 +34,7 @@ async function cli(verb: keyof typeof dicomCli.commands, args: string[]): Promis
   process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
   try {
-    const code = await dicomCli.commands[verb].run(args);
+    const code = await run();
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     process.stdout.write = originalOut;
@@ -68,7 +73,12 @@ describe('dicom: DICOM over TLS', function () {
       {
         tls: { enabled: true, clientCertificates: 'required' },
         // CT_SIEMENS may only call with its own certificate; the other AEs with any certificate of our CA.
-        remotes: [{ aeTitle: 'CT_SIEMENS', tlsSubjects: ['CT_SIEMENS'] }, { aeTitle: 'STORESCU' }, { aeTitle: 'FINDSCU' }, { aeTitle: 'CLI_SCU' }, { aeTitle: 'MR_PHILIPS', tlsSubjects: ['MR_PHILIPS'] }],
+        remotes: [
+          ...['CT_SIEMENS', 'DR_ROOM1', 'US_ROOM2', 'MR_15T', 'MR_PHILIPS'].map((aeTitle) => ({ aeTitle, tlsSubjects: [aeTitle] })),
+          { aeTitle: 'STORESCU' },
+          { aeTitle: 'FINDSCU' },
+          { aeTitle: 'CLI_SCU' },
+        ],
         worklist: { cacheSeconds: 0 },
       },
       () => demo.his,
@@ -182,6 +192,22 @@ describe('dicom: DICOM over TLS', function () {
       const original = image.bytes;
       assert.ok(stored.subarray(readPart10Layout(stored).datasetOffset).equals(original.subarray(readPart10Layout(original).datasetOffset)), 'dataset byte for byte');
     }
+  });
+
+  it('hisbridge sim modality over TLS: worklist, MPPS and images with the station certificate', async () => {
+    let station = '';
+    for (const s of ['CT_SIEMENS', 'DR_ROOM1', 'US_ROOM2', 'MR_15T']) if ((await demo.his.scheduledImagingOrders({ stationAeTitle: s })).length > 0) station = s;
+    assert.ok(station, 'some station has work today');
+    const stationCert = issueCertificate(engineCerts.ca, { commonName: station, usage: 'client' });
+    fs.writeFileSync(path.join(work, 'station.crt'), stationCert.certPem);
+    fs.writeFileSync(path.join(work, 'station.key'), stationCert.keyPem);
+    const result = await capture(() =>
+      modalitySimVerb.run(['--host', '127.0.0.1', '--port', String(t.port), '--called-aet', OUR_AE, '--aet', station, '--images', '2', '--small', '--tls', '--ca', engineCerts.paths.caCert, '--cert', path.join(work, 'station.crt'), '--key', path.join(work, 'station.key')]),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.equal(report.orders[0].stored, 2);
+    assert.equal(report.orders[0].mppsSetStatus, 0);
   });
 
   it('our SCU is refused without a client certificate, and fails clearly when it does not trust the server', async () => {
