@@ -11,7 +11,7 @@ import { ClaimSigner } from './signer/sign';
 import type { FacilityLevel } from './spec/codelists';
 import { type ClaimStore, type SaveOutcome } from './store';
 import { type ValidationOptions, validateEpisode } from './validator/validate';
-import { buildEnvelope, episodeFiles } from './xml/writer';
+import { buildEnvelopeBytes, episodeFiles } from './xml/writer';
 
 export interface PrepareOptions extends BuildOptions {
   validation?: ValidationOptions;
@@ -50,19 +50,19 @@ export function facilityLevel(facility: Facility): FacilityLevel | undefined {
 
 export async function prepareClaim(source: ClaimSource, options: PrepareOptions = {}): Promise<PreparedClaim> {
   const { prepared, unsigned } = buildAndValidate(source, options);
-  if (unsigned !== undefined) prepared.envelope = Buffer.from(options.signer ? await options.signer.signCanonical(unsigned, { fromWriter: true }) : unsigned, 'utf8');
+  if (unsigned !== undefined) prepared.envelope = options.signer ? await options.signer.signEnvelopeBytes(unsigned) : unsigned;
   return prepared;
 }
 
 /** prepareClaim with the signature computed on the calling thread (worker threads: claims/parallel.ts). */
 export function prepareClaimSync(source: ClaimSource, options: PrepareOptions = {}): PreparedClaim {
   const { prepared, unsigned } = buildAndValidate(source, options);
-  if (unsigned !== undefined) prepared.envelope = Buffer.from(options.signer ? options.signer.signCanonicalSync(unsigned, { fromWriter: true }) : unsigned, 'utf8');
+  if (unsigned !== undefined) prepared.envelope = options.signer ? options.signer.signEnvelopeBytesSync(unsigned) : unsigned;
   return prepared;
 }
 
-/** Build, validate and serialize; the envelope text (unsigned) only when there are no errors. */
-function buildAndValidate(source: ClaimSource, options: PrepareOptions): { prepared: PreparedClaim; unsigned?: string } {
+/** Build, validate and serialize; the envelope bytes (unsigned) only when there are no errors. */
+function buildAndValidate(source: ClaimSource, options: PrepareOptions): { prepared: PreparedClaim; unsigned?: Buffer } {
   const { episode, notes } = buildEpisode(source, options);
   const validation: ValidationOptions = { facilityLevel: facilityLevel(source.facility), maCskcb: source.facility.code, ...options.validation };
   const result = validateEpisode(episode, validation);
@@ -73,7 +73,7 @@ function buildAndValidate(source: ClaimSource, options: PrepareOptions): { prepa
   const contentSha256 = hash.digest('hex');
   const prepared: PreparedClaim = { maLk: source.visit.maLk, episode, notes, findings: result.findings, errors: result.errors, warnings: result.warnings, contentSha256 };
   if (result.errors > 0) return { prepared };
-  return { prepared, unsigned: buildEnvelope({ maCskcb: source.facility.code, ngayLap: options.ngayLap ?? toHospitalDate(new Date()).replace(/-/g, ''), hoso: [files] }) };
+  return { prepared, unsigned: buildEnvelopeBytes({ maCskcb: source.facility.code, ngayLap: options.ngayLap ?? toHospitalDate(new Date()).replace(/-/g, ''), hoso: [files] }) };
 }
 
 export function saveClaim(store: ClaimStore, prepared: PreparedClaim): SaveOutcome {

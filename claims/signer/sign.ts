@@ -75,6 +75,44 @@ export class ClaimSigner {
   }
 
   /**
+   * Signs the bytes buildEnvelopeBytes() wrote (canonical by construction) and returns the signed
+   * envelope as bytes: the digest is taken over the bytes themselves and the signature is spliced in,
+   * without turning the envelope into a string. Same result as signCanonical() on the same text.
+   */
+  signEnvelopeBytesSync(envelope: Buffer): Buffer {
+    const at = this.envelopeSlot(envelope);
+    const digest = crypto.createHash('sha256').update(envelope.subarray(at.rootStart)).digest('base64');
+    return this.spliceSignature(envelope, at.slotAt, digest, crypto.sign('sha256', Buffer.from(canonicalSignedInfo(digest), 'utf8'), this.key));
+  }
+
+  /** signEnvelopeBytesSync with RSA on libuv's thread pool. */
+  async signEnvelopeBytes(envelope: Buffer): Promise<Buffer> {
+    const at = this.envelopeSlot(envelope);
+    const digest = crypto.createHash('sha256').update(envelope.subarray(at.rootStart)).digest('base64');
+    const signature = await new Promise<Buffer>((resolve, reject) =>
+      crypto.sign('sha256', Buffer.from(canonicalSignedInfo(digest), 'utf8'), this.key, (err, sig) => (err ? reject(err) : resolve(sig))),
+    );
+    return this.spliceSignature(envelope, at.slotAt, digest, signature);
+  }
+
+  private envelopeSlot(envelope: Buffer): { rootStart: number; slotAt: number } {
+    const declarationEnd = envelope.indexOf('?>');
+    const rootStart = envelope.indexOf('<', declarationEnd < 0 ? 0 : declarationEnd + 2);
+    const slotAt = envelope.lastIndexOf(slot);
+    if (rootStart < 0 || slotAt < 0 || slotAt + slot.length + 2 + 10 + 1 !== envelope.length || !envelope.subarray(slotAt + slot.length).equals(Buffer.from('</GIAMDINHHS>'))) {
+      throw new SignatureError('not an envelope written by buildEnvelopeBytes(): no empty CHUKYDONVI at the end of GIAMDINHHS');
+    }
+    return { rootStart, slotAt };
+  }
+
+  private spliceSignature(envelope: Buffer, slotAt: number, digest: string, signature: Buffer): Buffer {
+    const element =
+      `<CHUKYDONVI><Signature xmlns="${DSIG_NS}">${signedInfoXml(digest)}<SignatureValue>${signature.toString('base64')}</SignatureValue>` +
+      `<KeyInfo><X509Data><X509Certificate>${this.certBase64}</X509Certificate></X509Data></KeyInfo></Signature></CHUKYDONVI>`;
+    return Buffer.concat([envelope.subarray(0, slotAt), Buffer.from(element, 'latin1'), envelope.subarray(slotAt + slot.length)]);
+  }
+
+  /**
    * Digest and canonical SignedInfo of a canonical document; undefined when it is not one of ours.
    * `fromWriter`: the caller vouches the text is a buildEnvelope() result untouched (its body is
    * canonical by construction: element names, escaped header text and base64), which spares the

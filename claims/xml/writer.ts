@@ -108,6 +108,32 @@ export function buildEnvelope(input: EnvelopeInput): string {
   return out.join('');
 }
 
+/**
+ * buildEnvelope() as UTF-8 bytes, written straight into one buffer: the base64 of each inner
+ * document is copied in, never joined into a second string (a claim batch writes gigabytes).
+ */
+export function buildEnvelopeBytes(input: EnvelopeInput): Buffer {
+  const head = `${xmlDeclaration}<GIAMDINHHS><THONGTINDONVI><MACSKCB>${escapeXml(input.maCskcb)}</MACSKCB></THONGTINDONVI><THONGTINHOSO><NGAYLAP>${escapeXml(input.ngayLap)}</NGAYLAP><SOLUONGHOSO>${input.hoso.length}</SOLUONGHOSO><DANHSACHHOSO>`;
+  const tail = '</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI></CHUKYDONVI></GIAMDINHHS>';
+  // Everything but the header is ASCII (tags, table ids, base64), so its byte length is its length.
+  const parts: string[] = [];
+  let size = Buffer.byteLength(head, 'utf8') + tail.length;
+  for (const files of input.hoso) {
+    parts.push('<HOSO>');
+    for (const f of files) {
+      const bytes = typeof f.document === 'string' ? Buffer.from(f.document, 'utf8') : f.document;
+      parts.push(`<FILEHOSO><LOAIHOSO>${f.loaiHoSo}</LOAIHOSO><NOIDUNGFILE>`, bytes.toString('base64'), '</NOIDUNGFILE></FILEHOSO>');
+    }
+    parts.push('</HOSO>');
+  }
+  for (const p of parts) size += p.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(head, 0, 'utf8');
+  for (const p of parts) at += out.write(p, at, 'latin1');
+  out.write(tail, at, 'latin1');
+  return out;
+}
+
 /** The check-in (XML0) document for one or more visits, with its own CHUKYDONVI slot. */
 export function buildCheckIn(records: ClaimRecord[], version: Exclude<Episode['version'], '4210'> = '3176'): string {
   const spec = formatSpec(version).tables.find((t) => t.id === 'XML0')!;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { buildEpisode } from '../../claims/builder/build';
 import { buildCheckInRecord } from '../../claims/builder/checkin';
 import { ClaimSigner, verifyDocument } from '../../claims/signer/sign';
-import { buildCheckIn, buildEnvelope, episodeFiles } from '../../claims/xml/writer';
+import { buildCheckIn, buildEnvelope, buildEnvelopeBytes, episodeFiles } from '../../claims/xml/writer';
 import { createTestCa, issueCertificate, type KeyAndCertificate } from '../../engine/certs/certificates';
 import { requirePeers } from '../helpers/peers';
 import { emergencySource, inpatientSource } from './sources';
@@ -30,6 +30,19 @@ describe('claims signature (XML-DSig in CHUKYDONVI)', () => {
     for (const env of [envelope(), buildEnvelope({ maCskcb: '01999', ngayLap: '20250314', hoso: [episodeFiles(buildEpisode(emergencySource()).episode)] })]) {
       assert.equal(await signer.signCanonical(env), signer.sign(env));
     }
+  });
+
+  it('the byte path (buildEnvelopeBytes + signEnvelopeBytes[Sync]) gives the same bytes as the text path, Vietnamese header included', async () => {
+    const hoso = [episodeFiles(buildEpisode(inpatientSource(), { signerHealthId: '0101234567' }).episode), episodeFiles(buildEpisode(emergencySource()).episode)];
+    for (const input of [{ maCskcb: '01999', ngayLap: '20250314', hoso }, { maCskcb: 'Bệnh viện & <A>', ngayLap: '20250314', hoso: hoso.slice(1) }]) {
+      const text = buildEnvelope(input);
+      const bytes = buildEnvelopeBytes(input);
+      assert.ok(bytes.equals(Buffer.from(text, 'utf8')));
+      const signedText = Buffer.from(signer.sign(text), 'utf8');
+      assert.ok(signer.signEnvelopeBytesSync(bytes).equals(signedText));
+      assert.ok((await signer.signEnvelopeBytes(bytes)).equals(signedText));
+    }
+    assert.throws(() => signer.signEnvelopeBytesSync(Buffer.from(envelope().replace('<CHUKYDONVI></CHUKYDONVI>', ''), 'utf8')), /not an envelope written by buildEnvelopeBytes/);
   });
 
   it('falls back to xml-crypto for a document that is not canonical (a check-in with <FIELD/>)', async () => {
