@@ -1,9 +1,10 @@
 // C-STORE throughput with DCMTK storescu on one association (TCP_NODELAY=1), same run, same files:
 //   (a) 500 CT-like instances (512×512, 16-bit, ~0.5 MB) → the engine (dicom channel) vs Orthanc
 //       (target ratio engine/Orthanc ≥ 1.0), with DCMTK storescp (files to disk) as a reference;
-//   (b) small instances (8×8 secondary captures, ~1 KB) → the engine (target ≥ 1,000/s) vs
-//       storescp, Orthanc and stock dcmjs-dimse (its Server and Scp, no file writes).
-// Run: node --import tsx bench/dicom/storage.ts   (DICOM_BENCH_CT=500 DICOM_BENCH_SMALL=2000)
+//   (b) small instances (8×8 secondary captures, ~1 KB) → the engine (target ≥ 1,000/s; also on two
+//       associations at once) vs storescp, Orthanc and stock dcmjs-dimse (its Server, no file writes).
+// Run: TMPDIR=/var/tmp/<new folder> node --import tsx bench/dicom/storage.ts   (DICOM_BENCH_CT=500 DICOM_BENCH_SMALL=2000)
+// (a folder of its own, away from other jobs' deleted files: see bench/RESULTS.md, "file creation")
 import fs from 'node:fs';
 import path from 'node:path';
 import * as dimse from 'dcmjs-dimse';
@@ -106,6 +107,8 @@ async function stockDimse(): Promise<{ port: number; close(): void }> {
   console.log(`load average at start: ${loadAverage()}`);
   const ct = writeImages(path.join(work, 'ct'), ctCount, 'ct');
   const small = writeImages(path.join(work, 'small'), smallCount, 'small');
+  // The same number of small instances in two halves, for two associations at once.
+  const halves = [writeImages(path.join(work, 'small-a'), smallCount / 2, 'small'), writeImages(path.join(work, 'small-b'), smallCount / 2, 'small')];
   console.log(`generated ${ctCount} CT instances (${(ct.bytes / 1e6).toFixed(1)} MB) and ${smallCount} small ones (${(small.bytes / 1e3).toFixed(0)} kB)`);
   const ctRows: Row[] = [];
   const smallRows: Row[] = [];
@@ -131,6 +134,24 @@ async function stockDimse(): Promise<{ port: number; close(): void }> {
     const stored = engine.node.counters.instancesStored;
     cleanups.push(await engine.stop({ keepFiles: true }));
     if (stored !== ctCount + smallCount) throw new Error(`the engine stored ${stored} instances, expected ${ctCount + smallCount}`);
+  }
+
+  // (1b) the engine with its default store, the small instances on two associations at once (a
+  // modality or a router that opens two): commits of both share one fsync while one waits.
+  {
+    const engine = await startEngineWithDicom({ storage: { thumbnails: false }, reconciliation: { quietPeriodSeconds: 3600 } }, 'full');
+    await run('sync', []);
+    const cpuBefore = selfCpuMs();
+    const started = performance.now();
+    const results = await Promise.all(halves.map((h) => run('storescu', ['+sd', '-aet', 'BENCH', '-aec', 'HISBRIDGE', '127.0.0.1', String(engine.port), h.dir])));
+    const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = (selfCpuMs() - cpuBefore) / 1000;
+    if (results.some((r) => r.code !== 0)) throw new Error(`storescu (2 associations) failed: ${results.map((r) => r.stderr.slice(-300)).join(' | ')}`);
+    const bytes = halves[0].bytes + halves[1].bytes;
+    smallRows.push({ target: 'hisbridge engine (store FULL, default), 2 associations at once', instances: smallCount, MB: bytes / 1e6, seconds, 'MB/s': bytes / 1e6 / seconds, 'instances/s': smallCount / seconds, 'SCP CPU-s': cpuSeconds, 'instances per SCP CPU-s': smallCount / Math.max(cpuSeconds, 0.01) });
+    const stored = engine.node.counters.instancesStored;
+    cleanups.push(await engine.stop({ keepFiles: true }));
+    if (stored !== smallCount) throw new Error(`the engine stored ${stored} instances, expected ${smallCount}`);
   }
 
   // (2) Orthanc (the real PACS)
