@@ -16,6 +16,7 @@ import {
   toBhytDate,
   toBhytDateTime,
   type Visit,
+  type Diagnosis,
   VITAL_SIGNS,
   type VisitDocuments,
 } from '../../model';
@@ -161,97 +162,9 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
     }
   }
 
-  const other = otherSourceFields;
-  const xml2: ClaimRecord[] = drugLines.map((l, i) => {
-    const a = computed.get(l)!;
-    return rec(i + 1, {
-      MA_LK: maLk,
-      STT: String(i + 1),
-      MA_THUOC: l.bhytCode,
-      MA_PP_CHEBIEN: '',
-      MA_CSKCB_THUOC: '',
-      MA_NHOM: l.maNhom,
-      TEN_THUOC: l.name,
-      DON_VI_TINH: l.unit,
-      HAM_LUONG: l.drug?.strength ?? '',
-      DUONG_DUNG: l.drug?.routeCode ?? '',
-      DANG_BAO_CHE: l.drug?.dosageForm ?? '',
-      LIEU_DUNG: l.drug?.dosage ?? '',
-      CACH_DUNG: l.drug?.instructions ?? '',
-      SO_DANG_KY: l.drug?.registrationNumber ?? '',
-      TT_THAU: l.drug?.tender ?? l.tender ?? '',
-      PHAM_VI: l.scope,
-      TYLE_TT_BH: String(l.coverageRatio),
-      SO_LUONG: text(a.quantity),
-      DON_GIA: text(a.unitPrice),
-      THANH_TIEN_BV: text(a.hospital),
-      THANH_TIEN_BH: text(a.insuranceScope),
-      ...other(a),
-      MUC_HUONG: String(levels.get(l)),
-      T_BNTT: text(a.selfPay),
-      T_BNCCT: text(a.coPayment),
-      T_BHTT: text(a.fund),
-      MA_KHOA: l.bhytDepartmentCode,
-      MA_BAC_SI: cert(l.orderingStaff),
-      MA_DICH_VU: '',
-      NGAY_YL: dt(l.orderedAt) ?? '',
-      NGAY_TH_YL: dt(l.performedAt) ?? '',
-      MA_PTTT: l.paymentMethodCode,
-      NGUON_CTRA: l.drug?.fundingSourceCode ?? '1',
-      VET_THUONG_TP: '',
-      DU_PHONG: '',
-    });
-  });
+  const xml2: ClaimRecord[] = drugLines.map((l, i) => drugRecord(maLk, i, l, computed.get(l)!, levels.get(l)!));
 
-  const xml3: ClaimRecord[] = serviceLines.map((l, i) => {
-    const a = computed.get(l)!;
-    const supply = l.kind === 'supply';
-    return rec(i + 1, {
-      MA_LK: maLk,
-      STT: String(i + 1),
-      MA_DICH_VU: supply ? '' : l.bhytCode,
-      MA_PTTT_QT: '',
-      MA_VAT_TU: supply ? l.bhytCode : '',
-      MA_NHOM: l.maNhom,
-      GOI_VTYT: '',
-      TEN_VAT_TU: supply ? l.name : '',
-      TEN_DICH_VU: supply ? '' : l.name,
-      MA_XANG_DAU: '',
-      DON_VI_TINH: l.unit,
-      PHAM_VI: l.scope,
-      SO_LUONG: text(a.quantity),
-      DON_GIA_BV: text(a.unitPrice),
-      DON_GIA_BH: text(a.bhytUnitPrice),
-      TT_THAU: supply ? (l.tender ?? l.drug?.tender ?? '') : '',
-      TYLE_TT_DV: String(l.serviceRatio ?? 100),
-      TYLE_TT_BH: String(l.coverageRatio),
-      THANH_TIEN_BV: text(a.hospital),
-      THANH_TIEN_BH: text(a.insuranceScope),
-      T_TRANTT: '',
-      MUC_HUONG: String(levels.get(l)),
-      ...other(a),
-      T_BNTT: text(a.selfPay),
-      T_BNCCT: text(a.coPayment),
-      T_BHTT: text(a.fund),
-      MA_KHOA: l.bhytDepartmentCode,
-      MA_GIUONG: l.bedCode ?? '',
-      MA_BAC_SI: cert(l.orderingStaff),
-      NGUOI_THUC_HIEN: (l.performers ?? []).map(cert).filter(Boolean).join(';'),
-      MA_BENH: l.icd10 ?? '',
-      MA_BENH_YHCT: '',
-      NGAY_YL: dt(l.orderedAt) ?? '',
-      NGAY_TH_YL: dt(l.performedAt) ?? '',
-      NGAY_KQ: dt(l.resultAt) ?? '',
-      MA_PTTT: l.paymentMethodCode,
-      VET_THUONG_TP: '',
-      PP_VO_CAM: '',
-      VI_TRI_TH_DVKT: '',
-      MA_MAY: l.machineCode ?? '',
-      MA_HIEU_SP: '',
-      TAI_SU_DUNG: '',
-      DU_PHONG: '',
-    });
-  });
+  const xml3: ClaimRecord[] = serviceLines.map((l, i) => serviceRecord(maLk, i, l, computed.get(l)!, levels.get(l)!));
 
   // ---- XML1 -----------------------------------------------------------------------------------
   const all = [...drugLines, ...serviceLines].map((l) => computed.get(l)!);
@@ -274,74 +187,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
   const admissionText = visit.admissionDiagnosisText ?? visit.diagnoses.filter((d) => d.stage === 'admission' || d.primary).map((d) => d.text ?? d.icd10)[0] ?? '';
 
   const docFields = xml1DocumentFields(source.documents, visit.dischargeTypeCode);
-  const xml1: ClaimRecord = rec(1, {
-    MA_LK: maLk,
-    STT: '1',
-    MA_BN: patient.id,
-    HO_TEN: patient.name.full,
-    SO_CCCD: identifierOf(patient, 'CCCD') ?? identifierOf(patient, 'CMND') ?? identifierOf(patient, 'PASSPORT') ?? '',
-    NGAY_SINH: birth(patient),
-    GIOI_TINH: sexToBhyt(patient.sex),
-    NHOM_MAU: patient.bloodGroup ?? '',
-    MA_QUOCTICH: patient.nationalityCode ?? '',
-    MA_DANTOC: patient.ethnicityCode ?? '',
-    MA_NGHE_NGHIEP: patient.occupationCode ?? '',
-    DIA_CHI: addressText(patient),
-    MATINH_CU_TRU: patient.address?.provinceCode ?? '',
-    MAHUYEN_CU_TRU: patient.address?.districtCode ?? '',
-    MAXA_CU_TRU: patient.address?.communeCode ?? '',
-    DIEN_THOAI: patient.phone ?? '',
-    MA_THE_BHYT: coverage?.cardNumber ?? '',
-    MA_DKBD: coverage?.registeredFacility ?? '',
-    GT_THE_TU: coverage ? toBhytDate(coverage.validFrom) : '',
-    GT_THE_DEN: coverage ? toBhytDate(coverage.validTo) : '',
-    NGAY_MIEN_CCT: coverage?.coPaymentExemptFrom ? toBhytDate(coverage.coPaymentExemptFrom) : '',
-    LY_DO_VV: visit.reason ?? '',
-    LY_DO_VNT: visit.inpatientAdmittedAt ? (visit.reason ?? admissionText) : '',
-    MA_LY_DO_VNT: '',
-    CHAN_DOAN_VAO: admissionText,
-    CHAN_DOAN_RV: dischargeText,
-    MA_BENH_CHINH: primary?.icd10 ?? '',
-    MA_BENH_KT: secondary.join(';'),
-    MA_BENH_YHCT: '',
-    MA_PTTT_QT: (visit.procedureCodes ?? []).join(';'),
-    MA_DOITUONG_KCB: coverage?.categoryCode ?? '9',
-    MA_NOI_DI: coverage?.referredFrom ?? '',
-    MA_NOI_DEN: docFields.MA_NOI_DEN,
-    MA_TAI_NAN: '',
-    NGAY_VAO: vao,
-    NGAY_VAO_NOI_TRU: dt(visit.inpatientAdmittedAt) ?? '',
-    NGAY_RA: ra,
-    GIAY_CHUYEN_TUYEN: coverage?.referralNumber ?? '',
-    SO_NGAY_DTRI: String(treatmentDays(careType, vao, ra, serviceLines)),
-    PP_DIEU_TRI: treatment,
-    KET_QUA_DTRI: visit.outcomeCode ?? '',
-    MA_LOAI_RV: visit.dischargeTypeCode ?? '',
-    GHI_CHU: '',
-    NGAY_TTOAN: dt(visit.paidAt) ?? '',
-    T_THUOC: text(sumOf(drugLines.map((l) => computed.get(l)!), 'hospital')),
-    T_VTYT: text(sumOf(supplies, 'hospital')),
-    T_TONGCHI_BV: text(sumOf(all, 'hospital')),
-    T_TONGCHI_BH: text(tongBh),
-    T_BNTT: text(sumOf(all, 'selfPay')),
-    T_BNCCT: text(bncct),
-    T_BHTT: text(tongBh.sub(bncct)),
-    T_NGUONKHAC: text(sumOf(all, 'otherSources')),
-    T_BHTT_GDV: text(sumOf(ffs, 'fund')),
-    NAM_QT: settlement ? String(settlement.year) : '',
-    THANG_QT: settlement ? String(settlement.month) : '',
-    MA_LOAI_KCB: careType,
-    MA_KHOA: (visit.bhytDepartmentCodes ?? []).join(';'),
-    MA_CSKCB: facility.code,
-    MA_KHUVUC: coverage?.areaCode ?? '',
-    CAN_NANG: visit.weightKg !== undefined && visit.weightKg !== '' ? Decimal.from(visit.weightKg).toString(2) : '',
-    CAN_NANG_CON: docFields.CAN_NANG_CON,
-    NAM_NAM_LIEN_TUC: coverage?.fiveConsecutiveYearsFrom ? toBhytDate(coverage.fiveConsecutiveYearsFrom) : '',
-    NGAY_TAI_KHAM: visit.followUpDate ? toBhytDate(visit.followUpDate) : '',
-    MA_HSBA: visit.medicalRecordNumber ?? '',
-    MA_TTDV: options.signerHealthId ?? '',
-    DU_PHONG: '',
-  });
+  const xml1 = xml1Record({ maLk, patient, coverage, visit, admissionText, dischargeText, primary, secondary, vao, ra, serviceLines, careType, treatment, drugLines, computed, supplies, all, tongBh, bncct, ffs, settlement, facility, options, docFields });
   const fundTotal = tongBh.sub(bncct);
   const lineFund = sumOf(all, 'fund');
   if (!fundTotal.eq(lineFund)) {
@@ -369,36 +215,7 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
   const signer = options.dischargeSigner ?? (attending ? { code: attending.practisingCertificate ?? attending.id, name: attending.name ?? '' } : undefined);
   const lastDept = (visit.bhytDepartmentCodes ?? []).slice(-1)[0] ?? '';
   if (inpatientDocs.includes(careType) && visit.dischargeTypeCode !== '3' && ra) {
-    tables.XML7 = [
-      rec(1, {
-        MA_LK: maLk,
-        SO_LUU_TRU: visit.medicalRecordNumber ?? maLk,
-        MA_YTE: patient.id,
-        MA_KHOA_RV: lastDept,
-        NGAY_VAO: vao,
-        NGAY_RA: ra,
-        MA_DINH_CHI_THAI: '',
-        NGUYENNHAN_DINHCHI: '',
-        THOIGIAN_DINHCHI: '',
-        TUOI_THAI: '',
-        CHAN_DOAN_RV: dischargeText,
-        PP_DIEUTRI: treatment,
-        GHI_CHU: '',
-        MA_TTDV: options.signerHealthId ?? '',
-        MA_BS: signer?.code ?? '',
-        TEN_BS: signer?.name ?? '',
-        NGAY_CT: docDate,
-        MA_CHA: '',
-        MA_ME: '',
-        MA_THE_TAM: '',
-        HO_TEN_CHA: '',
-        HO_TEN_ME: '',
-        SO_NGAY_NGHI: '',
-        NGOAITRU_TUNGAY: '',
-        NGOAITRU_DENNGAY: '',
-        DU_PHONG: '',
-      }),
-    ];
+    tables.XML7 = [xml7Record({ maLk, patient, visit, dischargeText, vao, ra, treatment, options, docDate, signer, lastDept })];
   }
   const abnormal = (source.results ?? []).filter((r) => r.abnormalFlag && r.abnormalFlag !== 'N');
   const resultSummary = abnormal.length
@@ -410,62 +227,12 @@ export function buildEpisode(source: ClaimSource, options: BuildOptions = {}): B
   const courseSummary = [visit.reason, admissionText && `Chẩn đoán vào viện: ${admissionText}`, ra && `Điều trị ${daysText(vao, ra)}`].filter(Boolean).join('. ');
   const firstBirth = source.documents?.births[0];
   if (['03', '04', '06'].includes(careType) && ra) {
-    tables.XML8 = [
-      rec(1, {
-        MA_LK: maLk,
-        MA_LOAI_KCB: careType,
-        HO_TEN_CHA: '',
-        HO_TEN_ME: '',
-        NGUOI_GIAM_HO: '',
-        DON_VI: '',
-        NGAY_VAO: vao,
-        NGAY_RA: ra,
-        CHAN_DOAN_VAO: admissionText,
-        CHAN_DOAN_RV: dischargeText,
-        QT_BENHLY: courseSummary,
-        TOMTAT_KQ: [resultSummary, ...conclusions].join('; '),
-        PP_DIEUTRI: treatment,
-        NGAY_SINHCON: firstBirth ? toBhytDate(firstBirth.bornAt.slice(0, 10)) : '',
-        NGAY_CONCHET: '',
-        SO_CONCHET: '',
-        KET_QUA_DTRI: visit.outcomeCode ?? '',
-        GHI_CHU: '',
-        MA_TTDV: options.signerHealthId ?? '',
-        NGAY_CT: docDate,
-        MA_THE_TAM: '',
-        DU_PHONG: '',
-      }),
-    ];
+    tables.XML8 = [xml8Record({ maLk, visit, admissionText, dischargeText, vao, ra, careType, treatment, options, docDate, courseSummary, resultSummary, conclusions, firstBirth })];
   }
 
   // ---- XML14: re-visit appointment --------------------------------------------------------------
   if (visit.followUpDate && ra && version !== '130') {
-    tables.XML14 = [
-      rec(1, {
-        MA_LK: maLk,
-        SO_GIAYHEN_KL: `${visit.medicalRecordNumber ?? maLk}-HK`,
-        MA_CSKCB: facility.code,
-        HO_TEN: patient.name.full,
-        NGAY_SINH: xml1.fields.NGAY_SINH,
-        GIOI_TINH: xml1.fields.GIOI_TINH,
-        DIA_CHI: xml1.fields.DIA_CHI,
-        MA_THE_BHYT: xml1.fields.MA_THE_BHYT,
-        GT_THE_DEN: xml1.fields.GT_THE_DEN,
-        NGAY_VAO: vao,
-        NGAY_VAO_NOI_TRU: xml1.fields.NGAY_VAO_NOI_TRU,
-        NGAY_RA: ra,
-        NGAY_HEN_KL: `${toBhytDate(visit.followUpDate)}0800`,
-        CHAN_DOAN_RV: dischargeText,
-        MA_BENH_CHINH: xml1.fields.MA_BENH_CHINH,
-        MA_BENH_KT: xml1.fields.MA_BENH_KT,
-        MA_BENH_YHCT: '',
-        MA_DOITUONG_KCB: xml1.fields.MA_DOITUONG_KCB,
-        MA_BAC_SI: attending?.practisingCertificate ?? '',
-        MA_TTDV: options.signerHealthId ?? '',
-        NGAY_CT: docDate,
-        DU_PHONG: '',
-      }),
-    ];
+    tables.XML14 = [xml14Record({ maLk, patient, visit, dischargeText, vao, ra, facility, options, docDate, attending, xml1 })];
   }
 
   // ---- XML6, XML9–XML13, XML15: from the visit's documents ---------------------------------------------
@@ -651,4 +418,331 @@ function describeVitals(obs: Observation[]): string {
     if (o.value !== undefined) parts.push(label ? `${label[0]} ${o.value} ${label[1]}` : `${o.name ?? o.loinc} ${o.value}${o.unit ? ` ${o.unit}` : ''}`);
   }
   return parts.join(', ') || 'Theo dõi dấu hiệu sinh tồn';
+}
+
+/** One XML2 (drug) record. */
+function drugRecord(maLk: string, i: number, l: BillingLine, a: LineAmounts, level: number): ClaimRecord {
+  return rec(i + 1, {
+    MA_LK: maLk,
+    STT: String(i + 1),
+    MA_THUOC: l.bhytCode,
+    MA_PP_CHEBIEN: '',
+    MA_CSKCB_THUOC: '',
+    MA_NHOM: l.maNhom,
+    TEN_THUOC: l.name,
+    DON_VI_TINH: l.unit,
+    HAM_LUONG: l.drug?.strength ?? '',
+    DUONG_DUNG: l.drug?.routeCode ?? '',
+    DANG_BAO_CHE: l.drug?.dosageForm ?? '',
+    LIEU_DUNG: l.drug?.dosage ?? '',
+    CACH_DUNG: l.drug?.instructions ?? '',
+    SO_DANG_KY: l.drug?.registrationNumber ?? '',
+    TT_THAU: l.drug?.tender ?? l.tender ?? '',
+    PHAM_VI: l.scope,
+    TYLE_TT_BH: String(l.coverageRatio),
+    SO_LUONG: text(a.quantity),
+    DON_GIA: text(a.unitPrice),
+    THANH_TIEN_BV: text(a.hospital),
+    THANH_TIEN_BH: text(a.insuranceScope),
+    ...otherSourceFields(a),
+    MUC_HUONG: String(level),
+    T_BNTT: text(a.selfPay),
+    T_BNCCT: text(a.coPayment),
+    T_BHTT: text(a.fund),
+    MA_KHOA: l.bhytDepartmentCode,
+    MA_BAC_SI: cert(l.orderingStaff),
+    MA_DICH_VU: '',
+    NGAY_YL: dt(l.orderedAt) ?? '',
+    NGAY_TH_YL: dt(l.performedAt) ?? '',
+    MA_PTTT: l.paymentMethodCode,
+    NGUON_CTRA: l.drug?.fundingSourceCode ?? '1',
+    VET_THUONG_TP: '',
+    DU_PHONG: '',
+  });
+}
+
+/** One XML3 (service, supply, bed) record. */
+function serviceRecord(maLk: string, i: number, l: BillingLine, a: LineAmounts, level: number): ClaimRecord {
+    const supply = l.kind === 'supply';
+  return rec(i + 1, {
+    MA_LK: maLk,
+    STT: String(i + 1),
+    MA_DICH_VU: supply ? '' : l.bhytCode,
+    MA_PTTT_QT: '',
+    MA_VAT_TU: supply ? l.bhytCode : '',
+    MA_NHOM: l.maNhom,
+    GOI_VTYT: '',
+    TEN_VAT_TU: supply ? l.name : '',
+    TEN_DICH_VU: supply ? '' : l.name,
+    MA_XANG_DAU: '',
+    DON_VI_TINH: l.unit,
+    PHAM_VI: l.scope,
+    SO_LUONG: text(a.quantity),
+    DON_GIA_BV: text(a.unitPrice),
+    DON_GIA_BH: text(a.bhytUnitPrice),
+    TT_THAU: supply ? (l.tender ?? l.drug?.tender ?? '') : '',
+    TYLE_TT_DV: String(l.serviceRatio ?? 100),
+    TYLE_TT_BH: String(l.coverageRatio),
+    THANH_TIEN_BV: text(a.hospital),
+    THANH_TIEN_BH: text(a.insuranceScope),
+    T_TRANTT: '',
+    MUC_HUONG: String(level),
+    ...otherSourceFields(a),
+    T_BNTT: text(a.selfPay),
+    T_BNCCT: text(a.coPayment),
+    T_BHTT: text(a.fund),
+    MA_KHOA: l.bhytDepartmentCode,
+    MA_GIUONG: l.bedCode ?? '',
+    MA_BAC_SI: cert(l.orderingStaff),
+    NGUOI_THUC_HIEN: (l.performers ?? []).map(cert).filter(Boolean).join(';'),
+    MA_BENH: l.icd10 ?? '',
+    MA_BENH_YHCT: '',
+    NGAY_YL: dt(l.orderedAt) ?? '',
+    NGAY_TH_YL: dt(l.performedAt) ?? '',
+    NGAY_KQ: dt(l.resultAt) ?? '',
+    MA_PTTT: l.paymentMethodCode,
+    VET_THUONG_TP: '',
+    PP_VO_CAM: '',
+    VI_TRI_TH_DVKT: '',
+    MA_MAY: l.machineCode ?? '',
+    MA_HIEU_SP: '',
+    TAI_SU_DUNG: '',
+    DU_PHONG: '',
+  });
+}
+
+interface Xml1Inputs {
+    maLk: string;
+    patient: Patient;
+    coverage: Visit['coverage'];
+    visit: Visit;
+    admissionText: string;
+    dischargeText: string;
+    primary: Diagnosis | undefined;
+    secondary: string[];
+    vao: string;
+    ra: string;
+    serviceLines: BillingLine[];
+    careType: string;
+    treatment: string;
+    drugLines: BillingLine[];
+    computed: Map<BillingLine, LineAmounts>;
+    supplies: LineAmounts[];
+    all: LineAmounts[];
+    tongBh: Decimal;
+    bncct: Decimal;
+    ffs: LineAmounts[];
+    settlement: { year: number; month: number } | undefined;
+    facility: Facility;
+    options: BuildOptions;
+    docFields: ReturnType<typeof xml1DocumentFields>;
+}
+
+/** XML1 (TONG_HOP) of the episode. */
+function xml1Record(inputs: Xml1Inputs): ClaimRecord {
+    const { maLk, patient, coverage, visit, admissionText, dischargeText, primary, secondary, vao, ra, serviceLines, careType, treatment, drugLines, computed, supplies, all, tongBh, bncct, ffs, settlement, facility, options, docFields } = inputs;
+  return rec(1, {
+    MA_LK: maLk,
+    STT: '1',
+    MA_BN: patient.id,
+    HO_TEN: patient.name.full,
+    SO_CCCD: identifierOf(patient, 'CCCD') ?? identifierOf(patient, 'CMND') ?? identifierOf(patient, 'PASSPORT') ?? '',
+    NGAY_SINH: birth(patient),
+    GIOI_TINH: sexToBhyt(patient.sex),
+    NHOM_MAU: patient.bloodGroup ?? '',
+    MA_QUOCTICH: patient.nationalityCode ?? '',
+    MA_DANTOC: patient.ethnicityCode ?? '',
+    MA_NGHE_NGHIEP: patient.occupationCode ?? '',
+    DIA_CHI: addressText(patient),
+    MATINH_CU_TRU: patient.address?.provinceCode ?? '',
+    MAHUYEN_CU_TRU: patient.address?.districtCode ?? '',
+    MAXA_CU_TRU: patient.address?.communeCode ?? '',
+    DIEN_THOAI: patient.phone ?? '',
+    MA_THE_BHYT: coverage?.cardNumber ?? '',
+    MA_DKBD: coverage?.registeredFacility ?? '',
+    GT_THE_TU: coverage ? toBhytDate(coverage.validFrom) : '',
+    GT_THE_DEN: coverage ? toBhytDate(coverage.validTo) : '',
+    NGAY_MIEN_CCT: coverage?.coPaymentExemptFrom ? toBhytDate(coverage.coPaymentExemptFrom) : '',
+    LY_DO_VV: visit.reason ?? '',
+    LY_DO_VNT: visit.inpatientAdmittedAt ? (visit.reason ?? admissionText) : '',
+    MA_LY_DO_VNT: '',
+    CHAN_DOAN_VAO: admissionText,
+    CHAN_DOAN_RV: dischargeText,
+    MA_BENH_CHINH: primary?.icd10 ?? '',
+    MA_BENH_KT: secondary.join(';'),
+    MA_BENH_YHCT: '',
+    MA_PTTT_QT: (visit.procedureCodes ?? []).join(';'),
+    MA_DOITUONG_KCB: coverage?.categoryCode ?? '9',
+    MA_NOI_DI: coverage?.referredFrom ?? '',
+    MA_NOI_DEN: docFields.MA_NOI_DEN,
+    MA_TAI_NAN: '',
+    NGAY_VAO: vao,
+    NGAY_VAO_NOI_TRU: dt(visit.inpatientAdmittedAt) ?? '',
+    NGAY_RA: ra,
+    GIAY_CHUYEN_TUYEN: coverage?.referralNumber ?? '',
+    SO_NGAY_DTRI: String(treatmentDays(careType, vao, ra, serviceLines)),
+    PP_DIEU_TRI: treatment,
+    KET_QUA_DTRI: visit.outcomeCode ?? '',
+    MA_LOAI_RV: visit.dischargeTypeCode ?? '',
+    GHI_CHU: '',
+    NGAY_TTOAN: dt(visit.paidAt) ?? '',
+    T_THUOC: text(sumOf(drugLines.map((l) => computed.get(l)!), 'hospital')),
+    T_VTYT: text(sumOf(supplies, 'hospital')),
+    T_TONGCHI_BV: text(sumOf(all, 'hospital')),
+    T_TONGCHI_BH: text(tongBh),
+    T_BNTT: text(sumOf(all, 'selfPay')),
+    T_BNCCT: text(bncct),
+    T_BHTT: text(tongBh.sub(bncct)),
+    T_NGUONKHAC: text(sumOf(all, 'otherSources')),
+    T_BHTT_GDV: text(sumOf(ffs, 'fund')),
+    NAM_QT: settlement ? String(settlement.year) : '',
+    THANG_QT: settlement ? String(settlement.month) : '',
+    MA_LOAI_KCB: careType,
+    MA_KHOA: (visit.bhytDepartmentCodes ?? []).join(';'),
+    MA_CSKCB: facility.code,
+    MA_KHUVUC: coverage?.areaCode ?? '',
+    CAN_NANG: visit.weightKg !== undefined && visit.weightKg !== '' ? Decimal.from(visit.weightKg).toString(2) : '',
+    CAN_NANG_CON: docFields.CAN_NANG_CON,
+    NAM_NAM_LIEN_TUC: coverage?.fiveConsecutiveYearsFrom ? toBhytDate(coverage.fiveConsecutiveYearsFrom) : '',
+    NGAY_TAI_KHAM: visit.followUpDate ? toBhytDate(visit.followUpDate) : '',
+    MA_HSBA: visit.medicalRecordNumber ?? '',
+    MA_TTDV: options.signerHealthId ?? '',
+    DU_PHONG: '',
+  });
+}
+
+interface Xml7Inputs {
+  maLk: string;
+  patient: Patient;
+  visit: Visit;
+  dischargeText: string;
+  vao: string;
+  ra: string;
+  treatment: string;
+  options: BuildOptions;
+  docDate: string;
+  signer: { code: string; name: string } | undefined;
+  lastDept: string;
+}
+
+/** XML7 (discharge paper). */
+function xml7Record(inputs: Xml7Inputs): ClaimRecord {
+  const { maLk, patient, visit, dischargeText, vao, ra, treatment, options, docDate, signer, lastDept } = inputs;
+  return rec(1, {
+    MA_LK: maLk,
+    SO_LUU_TRU: visit.medicalRecordNumber ?? maLk,
+    MA_YTE: patient.id,
+    MA_KHOA_RV: lastDept,
+    NGAY_VAO: vao,
+    NGAY_RA: ra,
+    MA_DINH_CHI_THAI: '',
+    NGUYENNHAN_DINHCHI: '',
+    THOIGIAN_DINHCHI: '',
+    TUOI_THAI: '',
+    CHAN_DOAN_RV: dischargeText,
+    PP_DIEUTRI: treatment,
+    GHI_CHU: '',
+    MA_TTDV: options.signerHealthId ?? '',
+    MA_BS: signer?.code ?? '',
+    TEN_BS: signer?.name ?? '',
+    NGAY_CT: docDate,
+    MA_CHA: '',
+    MA_ME: '',
+    MA_THE_TAM: '',
+    HO_TEN_CHA: '',
+    HO_TEN_ME: '',
+    SO_NGAY_NGHI: '',
+    NGOAITRU_TUNGAY: '',
+    NGOAITRU_DENNGAY: '',
+    DU_PHONG: '',
+  });
+}
+
+interface Xml8Inputs {
+  maLk: string;
+  visit: Visit;
+  admissionText: string;
+  dischargeText: string;
+  vao: string;
+  ra: string;
+  careType: string;
+  treatment: string;
+  options: BuildOptions;
+  docDate: string;
+  courseSummary: string;
+  resultSummary: string;
+  conclusions: string[];
+  firstBirth: VisitDocuments["births"][number] | undefined;
+}
+
+/** XML8 (record summary). */
+function xml8Record(inputs: Xml8Inputs): ClaimRecord {
+  const { maLk, visit, admissionText, dischargeText, vao, ra, careType, treatment, options, docDate, courseSummary, resultSummary, conclusions, firstBirth } = inputs;
+  return rec(1, {
+    MA_LK: maLk,
+    MA_LOAI_KCB: careType,
+    HO_TEN_CHA: '',
+    HO_TEN_ME: '',
+    NGUOI_GIAM_HO: '',
+    DON_VI: '',
+    NGAY_VAO: vao,
+    NGAY_RA: ra,
+    CHAN_DOAN_VAO: admissionText,
+    CHAN_DOAN_RV: dischargeText,
+    QT_BENHLY: courseSummary,
+    TOMTAT_KQ: [resultSummary, ...conclusions].join('; '),
+    PP_DIEUTRI: treatment,
+    NGAY_SINHCON: firstBirth ? toBhytDate(firstBirth.bornAt.slice(0, 10)) : '',
+    NGAY_CONCHET: '',
+    SO_CONCHET: '',
+    KET_QUA_DTRI: visit.outcomeCode ?? '',
+    GHI_CHU: '',
+    MA_TTDV: options.signerHealthId ?? '',
+    NGAY_CT: docDate,
+    MA_THE_TAM: '',
+    DU_PHONG: '',
+  });
+}
+
+interface Xml14Inputs {
+  maLk: string;
+  patient: Patient;
+  visit: Visit;
+  dischargeText: string;
+  vao: string;
+  ra: string;
+  facility: Facility;
+  options: BuildOptions;
+  docDate: string;
+  attending: Visit['attending'];
+  xml1: ClaimRecord;
+}
+
+/** XML14 (re-visit appointment). */
+function xml14Record(inputs: Xml14Inputs): ClaimRecord {
+  const { maLk, patient, visit, dischargeText, vao, ra, facility, options, docDate, attending, xml1 } = inputs;
+  return rec(1, {
+    MA_LK: maLk,
+    SO_GIAYHEN_KL: `${visit.medicalRecordNumber ?? maLk}-HK`,
+    MA_CSKCB: facility.code,
+    HO_TEN: patient.name.full,
+    NGAY_SINH: xml1.fields.NGAY_SINH,
+    GIOI_TINH: xml1.fields.GIOI_TINH,
+    DIA_CHI: xml1.fields.DIA_CHI,
+    MA_THE_BHYT: xml1.fields.MA_THE_BHYT,
+    GT_THE_DEN: xml1.fields.GT_THE_DEN,
+    NGAY_VAO: vao,
+    NGAY_VAO_NOI_TRU: xml1.fields.NGAY_VAO_NOI_TRU,
+    NGAY_RA: ra,
+    NGAY_HEN_KL: `${toBhytDate(visit.followUpDate!)}0800`,
+    CHAN_DOAN_RV: dischargeText,
+    MA_BENH_CHINH: xml1.fields.MA_BENH_CHINH,
+    MA_BENH_KT: xml1.fields.MA_BENH_KT,
+    MA_BENH_YHCT: '',
+    MA_DOITUONG_KCB: xml1.fields.MA_DOITUONG_KCB,
+    MA_BAC_SI: attending?.practisingCertificate ?? '',
+    MA_TTDV: options.signerHealthId ?? '',
+    NGAY_CT: docDate,
+    DU_PHONG: '',
+  });
 }
