@@ -1,7 +1,7 @@
 // `hisbridge claims …`: validate any claim file (the hospital's own or its HIS vendor's), build claims
 // from the HIS for a period, submit them to the BHXH gateway, and the tools around that.
 //   validate <file>... [--version V] [--json] [--facility-level L] [--ma-cskcb X]
-//   build --from YYYY-MM-DD --to YYYY-MM-DD [--his-sqlite FILE] [--mapping NAME]
+//   build --from YYYY-MM-DD --to YYYY-MM-DD [--workers N] [--his-sqlite FILE] [--mapping NAME]
 //   submit [--ma-lk X] [--host test|production|URL]
 //   list [--status S] [--period yyyy-MM] | show <MA_LK>
 //   credentials --username U [--profile P]   (password from HISBRIDGE_GATEWAY_PASSWORD or stdin)
@@ -97,7 +97,12 @@ async function build(args: string[]): Promise<number> {
   const from = str(flags, 'from');
   const to = str(flags, 'to');
   if (!from || !to || !isoDate.test(from) || !isoDate.test(to)) {
-    err('usage: hisbridge claims build --from YYYY-MM-DD --to YYYY-MM-DD [--his-sqlite FILE] [--mapping NAME] [--config FILE] [--claims-config FILE]');
+    err('usage: hisbridge claims build --from YYYY-MM-DD --to YYYY-MM-DD [--workers N] [--his-sqlite FILE] [--mapping NAME] [--config FILE] [--claims-config FILE]');
+    return 2;
+  }
+  const workersFlag = str(flags, 'workers');
+  if (workersFlag !== undefined && !/^\d{1,2}$/.test(workersFlag)) {
+    err(`--workers must be a number of threads (0 builds on the main thread), got "${workersFlag}"`);
     return 2;
   }
   const { service, close } = await openService(flags, true);
@@ -109,7 +114,7 @@ async function build(args: string[]): Promise<number> {
       const state = p.errors ? `${p.errors} error(s)` : p.warnings ? `${p.warnings} warning(s)` : 'ok';
       out(`${p.maLk} v${s.version} ${s.action}: ${state}`);
       for (const f of p.findings) out(`  ${formatFinding(f)}`);
-    });
+    }, { workers: workersFlag === undefined ? undefined : Number(workersFlag) });
     out(`${summary.visits} visit(s): ${summary.created} new, ${summary.updated} updated, ${summary.unchanged} unchanged; ${summary.withErrors} with errors, ${summary.withWarnings} with warnings only`);
     for (const f of summary.failed) err(`${f.maLk}: ${f.error}`);
     return summary.failed.length || summary.withErrors ? 1 : 0;

@@ -24,6 +24,15 @@ export const claimsConfigSchema = z.object({
       certFile: z.string().optional(),
     })
     .default({}),
+  build: z
+    .object({
+      /**
+       * Worker threads that build, validate and sign during `claims build` (0: on the main thread).
+       * Worth it for large periods: each thread takes about a second to start.
+       */
+      workers: z.number().int().min(0).max(64).default(0),
+    })
+    .default({ workers: 0 }),
   gateway: z
     .object({
       /** `test` (daotaoegw), `production` (egw) or a URL (e.g. the simulator). */

@@ -16,7 +16,16 @@ export interface ClaimWorkerJob {
   sources: ClaimSource[];
 }
 
-export type ClaimWorkerResult = { id: number; prepared: PreparedClaim[] } | { id: number; failure: string };
+/** What became of one source: its prepared claim, or the error that stopped it (with the stack). */
+export type ClaimWorkerItem = { prepared: PreparedClaim } | { maLk?: string; error: string };
+
+export interface ClaimWorkerResult {
+  id: number;
+  items: ClaimWorkerItem[];
+}
+
+/** prepareSettled's answer for one source. */
+export type SettledClaim = { maLk: string; prepared: PreparedClaim; error?: undefined } | { maLk: string; prepared?: undefined; error: string };
 
 export interface ClaimWorkerPoolOptions {
   /** Default: one per core. */
@@ -69,19 +78,31 @@ export class ClaimWorkerPool {
 
   /**
    * Prepares every source (build → validate → envelope → signature), in chunks of `chunk` sources
-   * per message; resolves with one PreparedClaim per source, in order. `onChunk` sees each chunk as
-   * it comes back (e.g. to store it while the workers go on).
+   * per message; resolves with one PreparedClaim per source, in order, or rejects with the first
+   * source that could not be prepared. `onChunk` sees each chunk as it comes back.
    */
   async prepareMany(sources: ClaimSource[], options: { chunk?: number; onChunk?(prepared: PreparedClaim[]): void } = {}): Promise<PreparedClaim[]> {
+    const settled = await this.prepareSettled(sources, {
+      chunk: options.chunk,
+      onChunk: options.onChunk && ((items) => options.onChunk!(items.flatMap((i) => (i.prepared ? [i.prepared] : [])))),
+    });
+    const failed = settled.find((s) => s.error !== undefined);
+    if (failed) throw new Error(`preparing claims failed in a worker: ${failed.error}`);
+    return settled.map((s) => s.prepared!);
+  }
+
+  /** Like prepareMany, but a source that cannot be prepared gives its error in place and the others go on. */
+  async prepareSettled(sources: ClaimSource[], options: { chunk?: number; onChunk?(items: SettledClaim[]): void } = {}): Promise<SettledClaim[]> {
     const size = Math.max(1, options.chunk ?? 32);
-    const out: PreparedClaim[] = new Array(sources.length);
+    const out: SettledClaim[] = new Array(sources.length);
     const runs: Array<Promise<void>> = [];
     for (let start = 0; start < sources.length; start += size) {
       const part = sources.slice(start, start + size);
       runs.push(
-        this.run(part).then((prepared) => {
-          prepared.forEach((p, k) => (out[start + k] = p));
-          options.onChunk?.(prepared);
+        this.run(part).then((items) => {
+          const settled = items.map((item, k): SettledClaim => ('prepared' in item ? { maLk: item.prepared.maLk, prepared: item.prepared } : { maLk: item.maLk ?? part[k].visit.maLk, error: item.error }));
+          settled.forEach((s, k) => (out[start + k] = s));
+          options.onChunk?.(settled);
         }),
       );
     }
@@ -89,7 +110,7 @@ export class ClaimWorkerPool {
     return out;
   }
 
-  private async run(sources: ClaimSource[]): Promise<PreparedClaim[]> {
+  private async run(sources: ClaimSource[]): Promise<ClaimWorkerItem[]> {
     const worker = this.free.shift() ?? (await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
     try {
       const id = this.nextId++;
@@ -97,10 +118,12 @@ export class ClaimWorkerPool {
         this.pending.set(id, { worker, resolve, reject });
         worker.postMessage({ id, sources } satisfies ClaimWorkerJob);
       });
-      if ('failure' in result) throw new Error(`preparing claims failed in a worker: ${result.failure}`);
       // Envelopes arrive as Uint8Array (structured clone); callers get Buffers as from prepareClaim.
-      for (const p of result.prepared) if (p.envelope) p.envelope = Buffer.from(p.envelope.buffer, p.envelope.byteOffset, p.envelope.byteLength);
-      return result.prepared;
+      for (const item of result.items) {
+        const envelope = 'prepared' in item ? item.prepared.envelope : undefined;
+        if (envelope) (item as { prepared: PreparedClaim }).prepared.envelope = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+      }
+      return result.items;
     } finally {
       const next = this.waiting.shift();
       if (next) next(worker);

@@ -7,6 +7,7 @@ import type { HisLookups } from '../his/lookups';
 import { type BillingLine, type Facility, toHospitalDate } from '../model';
 import { type BuildOptions, type ClaimSource, buildEpisode, type BuildNote } from './builder/build';
 import type { Episode, Finding } from './model';
+import type { ClaimWorkerPool } from './parallel';
 import { ClaimSigner } from './signer/sign';
 import type { FacilityLevel } from './spec/codelists';
 import { type ClaimStore, type SaveOutcome } from './store';
@@ -131,26 +132,55 @@ export async function buildPeriod(
   lookups: HisLookups,
   store: ClaimStore,
   period: { from: string; to: string },
-  options: PrepareOptions & { onClaim?(prepared: PreparedClaim, saved: SaveOutcome): void; pageSize?: number } = {},
+  options: PrepareOptions & {
+    onClaim?(prepared: PreparedClaim, saved: SaveOutcome): void;
+    pageSize?: number;
+    /**
+     * Worker threads that prepare each page of claims (claims/parallel.ts). It must have been made
+     * with the same build and validation options and the same signing identity as `options`.
+     */
+    pool?: ClaimWorkerPool;
+  } = {},
 ): Promise<BuildRunSummary> {
   const summary: BuildRunSummary = { visits: 0, created: 0, updated: 0, unchanged: 0, withErrors: 0, withWarnings: 0, failed: [] };
   const facility = await lookups.facility();
+  const store1 = (prepared: PreparedClaim) => {
+    const saved = saveClaim(store, prepared);
+    summary[saved.action]++;
+    if (prepared.errors) summary.withErrors++;
+    else if (prepared.warnings) summary.withWarnings++;
+    options.onClaim?.(prepared, saved);
+  };
   let afterMaLk: string | undefined;
   for (;;) {
     const visits = await lookups.visitsForClaims({ from: period.from, to: period.to, limit: options.pageSize ?? 200, afterMaLk });
     if (visits.length === 0) break;
-    for (const visit of visits) {
-      summary.visits++;
-      try {
-        const source = await loadClaimSource(lookups, visit.maLk, facility);
-        const prepared = await prepareClaim(source, options);
-        const saved = saveClaim(store, prepared);
-        summary[saved.action]++;
-        if (prepared.errors) summary.withErrors++;
-        else if (prepared.warnings) summary.withWarnings++;
-        options.onClaim?.(prepared, saved);
-      } catch (err) {
-        summary.failed.push({ maLk: visit.maLk, error: (err as Error).message });
+    summary.visits += visits.length;
+    if (options.pool) {
+      // Read the page from the HIS here, prepare it on the workers, store it here in order.
+      const sources: ClaimSource[] = [];
+      for (const visit of visits) {
+        try {
+          sources.push(await loadClaimSource(lookups, visit.maLk, facility));
+        } catch (err) {
+          summary.failed.push({ maLk: visit.maLk, error: (err as Error).message });
+        }
+      }
+      for (const item of await options.pool.prepareSettled(sources)) {
+        try {
+          if (item.error !== undefined) throw new Error(item.error.split('\n')[0].replace(/^Error: /, ''));
+          store1(item.prepared);
+        } catch (err) {
+          summary.failed.push({ maLk: item.maLk, error: (err as Error).message });
+        }
+      }
+    } else {
+      for (const visit of visits) {
+        try {
+          store1(await prepareClaim(await loadClaimSource(lookups, visit.maLk, facility), options));
+        } catch (err) {
+          summary.failed.push({ maLk: visit.maLk, error: (err as Error).message });
+        }
       }
     }
     afterMaLk = visits[visits.length - 1].maLk;

@@ -9,7 +9,8 @@ import { type ClaimsConfig, claimsConfigSchema, gatewayUrl } from './config';
 import { GatewayClient } from './gateway/client';
 import { type GatewayCredentials, loadCredentials, SecretBox, storeCredentials } from './gateway/credentials';
 import { type BuildRunSummary, buildPeriod, type PreparedClaim, facilityLevel } from './pipeline';
-import { ClaimSigner } from './signer/sign';
+import { ClaimWorkerPool } from './parallel';
+import { ClaimSigner, type SigningIdentity } from './signer/sign';
 import { ClaimStore, type SaveOutcome } from './store';
 import { ClaimSubmitter, type SubmitOutcome } from './submit';
 
@@ -21,6 +22,8 @@ export interface ClaimsServiceOptions {
   certsDir: string;
   config?: Partial<ClaimsConfig>;
   lookups?: HisLookups;
+  /** Overrides the signing key and certificate from configuration (tests). */
+  signing?: SigningIdentity;
   /** Overrides the signer from configuration (tests). */
   signer?: ClaimSigner;
 }
@@ -45,13 +48,17 @@ export class ClaimsService {
     return this.options.lookups;
   }
 
-  /** The facility signer: the configured key and certificate, or the engine's signing certificate. */
+  /** The facility's key and certificate: the configured files, or the engine's signing certificate. */
+  signingIdentity(): SigningIdentity {
+    if (this.options.signing) return this.options.signing;
+    const { keyFile, certFile } = this.config.signing;
+    if (keyFile && certFile) return { keyPem: fs.readFileSync(keyFile, 'utf8'), certPem: fs.readFileSync(certFile, 'utf8') };
+    return ensureEngineCertificates(this.options.certsDir).signing;
+  }
+
+  /** The facility signer (see signingIdentity). */
   signer(): ClaimSigner {
-    if (!this.signerCache) {
-      const { keyFile, certFile } = this.config.signing;
-      if (keyFile && certFile) this.signerCache = new ClaimSigner({ keyPem: fs.readFileSync(keyFile, 'utf8'), certPem: fs.readFileSync(certFile, 'utf8') });
-      else this.signerCache = new ClaimSigner(ensureEngineCertificates(this.options.certsDir).signing);
-    }
+    this.signerCache ??= new ClaimSigner(this.signingIdentity());
     return this.signerCache;
   }
 
@@ -78,18 +85,26 @@ export class ClaimsService {
     return client;
   }
 
-  /** Builds, validates, signs and stores the claims of the visits discharged in [from, to). */
-  async build(period: { from: string; to: string }, onClaim?: (p: PreparedClaim, s: SaveOutcome) => void): Promise<BuildRunSummary> {
+  /**
+   * Builds, validates, signs and stores the claims of the visits discharged in [from, to), on
+   * `workers` worker threads when given (default: the configured build.workers; 0 = this thread).
+   */
+  async build(period: { from: string; to: string }, onClaim?: (p: PreparedClaim, s: SaveOutcome) => void, options: { workers?: number } = {}): Promise<BuildRunSummary> {
     const lookups = this.options.lookups;
     if (!lookups) throw new Error('building claims needs the HIS (the "his" service)');
     const facility = await lookups.facility();
-    return buildPeriod(lookups, this.store, period, {
+    const prepare = {
       version: this.config.version,
-      signer: this.signer(),
       signerHealthId: this.config.signerHealthId,
       validation: { facilityLevel: this.config.facilityLevel ?? facilityLevel(facility), maCskcb: facility.code },
-      onClaim,
-    });
+    };
+    const workers = options.workers ?? this.config.build.workers;
+    const pool = workers > 0 ? new ClaimWorkerPool({ threads: workers, signing: this.signingIdentity(), prepare }) : undefined;
+    try {
+      return await buildPeriod(lookups, this.store, period, { ...prepare, signer: this.signer(), onClaim, pool });
+    } finally {
+      await pool?.close();
+    }
   }
 
   async submit(maLk: string, version?: number, baseUrl?: string): Promise<SubmitOutcome> {
