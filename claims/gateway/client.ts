@@ -14,6 +14,9 @@ export const GATEWAY_HOSTS = {
   test: 'https://daotaoegw.baohiemxahoi.gov.vn',
 } as const;
 
+/** Endpoint of the medical-assessment table (XML12); documented for QĐ 130 only, used for every version. */
+export const MEDICAL_ASSESSMENT_ENDPOINT = '/api/qd130/guiDuLieuGdykQd130';
+
 export interface GatewayClientOptions {
   /** Base URL: GATEWAY_HOSTS.production, GATEWAY_HOSTS.test, or a simulator. */
   baseUrl: string;
@@ -117,6 +120,14 @@ export class GatewayClient {
   /** Sends one GIAMDINHHS envelope (fileHSBase64 = base64 of the whole document). */
   sendClaim(envelope: Buffer | string): Promise<GatewayReply> {
     return this.upload(this.endpoints.sendClaim, this.endpoints.claimLoaiHoSo, envelope);
+  }
+
+  /**
+   * Sends a medical-assessment document (XML12, CHI_TIEU_GIAM_DINH_YKHOA with its own CHUKYDONVI):
+   * loaiHoSo 12 to guiDuLieuGdykQd130, the one endpoint the BHXH guidance (CV 3190 §4) documents for it.
+   */
+  sendMedicalAssessment(document: Buffer | string): Promise<GatewayReply> {
+    return this.upload(MEDICAL_ASSESSMENT_ENDPOINT, '12', document);
   }
 
   /** Error details of a transaction (documented for 4210; see docs/claims.md for the 130 family). */

@@ -1,5 +1,6 @@
 // A SIMULATOR of the BHXH assessment gateway for tests and demos: a local HTTP server with the
-// documented endpoints (token/take, check-in, claim upload for 130/4750/3176, 4210 error details),
+// documented endpoints (token/take, check-in, claim upload for 130/4750/3176, the medical-assessment
+// table XML12, 4210 error details),
 // the documented request shapes (form posts, accessToken/tokenId/passwordHash headers, upper-case
 // MD5 password) and answers (maKetQua, maGiaoDich, thoiGianTiepNhan, thongDiep). It validates what
 // it receives with the project's validator and can be told to accept, reject, fail or drop.
@@ -44,6 +45,8 @@ export class GatewaySimulator {
   private server?: http.Server;
   readonly received: ReceivedClaim[] = [];
   readonly checkIns: ReceivedClaim[] = [];
+  /** Medical-assessment documents (XML12) received on guiDuLieuGdykQd130. */
+  readonly assessments: ReceivedClaim[] = [];
   private readonly tokens = new Map<string, { idToken: string; expiresAt: number }>();
   /** The next N uploads get HTTP 503 (the gateway is overloaded; nothing is stored). */
   failNext = 0;
@@ -98,13 +101,14 @@ export class GatewaySimulator {
     if (path === '/api/token/take') return this.token(res, form);
     const claimMatch = /^\/api\/qd130\/guiHoSoXmlQD(130|4750|3176)$/.exec(path);
     const checkInMatch = /^\/api\/qd130\/checkInKcbQd(130|4750|3176)$/.exec(path);
+    const assessment = path === '/api/qd130/guiDuLieuGdykQd130';
     if (path === '/api/egw/nhanChiTietLoiHS4210') return this.errorDetails(res, url.searchParams);
-    if (!claimMatch && !checkInMatch) return this.json(res, 404, { maKetQua: '404', thongDiep: `unknown endpoint ${path}` });
+    if (!claimMatch && !checkInMatch && !assessment) return this.json(res, 404, { maKetQua: '404', thongDiep: `unknown endpoint ${path}` });
     if (!this.authorised(req)) return this.json(res, 401, { maKetQua: '401', thongDiep: 'Chưa xác thực: accessToken, tokenId hoặc passwordHash không hợp lệ' });
     for (const f of ['username', 'loaiHoSo', 'maTinh', 'maCSKCB', 'fileHSBase64']) {
       if (!form.get(f)) return this.json(res, 200, { maKetQua: '205', thongDiep: `thiếu tham số ${f}` });
     }
-    const expectedLoai = claimMatch ? '130' : '0';
+    const expectedLoai = claimMatch ? '130' : assessment ? '12' : '0';
     if (form.get('loaiHoSo') !== expectedLoai) return this.json(res, 200, { maKetQua: '205', thongDiep: `loaiHoSo phải là ${expectedLoai}` });
     if (this.failNext > 0) {
       this.failNext--;
@@ -114,7 +118,10 @@ export class GatewaySimulator {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(fileBase64)) return this.json(res, 200, { maKetQua: '201', thongDiep: 'fileHSBase64 không phải base64' });
     const envelope = Buffer.from(fileBase64, 'base64');
     const maGiaoDich = randomUUID().replace(/-/g, '').toUpperCase();
-    const result = await validateBuffer(envelope, { version: (claimMatch ?? checkInMatch)![1] as '3176', keepFindings: 20 });
+    const result = await validateBuffer(envelope, { version: ((claimMatch ?? checkInMatch)?.[1] ?? '3176') as '3176', keepFindings: 20 });
+    if (assessment && !result.fatal && result.envelope.rootName !== 'CHI_TIEU_GIAM_DINH_YKHOA') {
+      return this.json(res, 200, { maKetQua: '205', thongDiep: `guiDuLieuGdykQd130 nhận bảng XML12 (CHI_TIEU_GIAM_DINH_YKHOA), không phải ${result.envelope.rootName ?? 'tài liệu này'}` });
+    }
     const maLks = [...new Set(result.episodes.flatMap((e) => e.maLks))];
     let decision: Decision = { accept: true };
     if (result.fatal || (this.options.validate && result.errors > 0)) {
@@ -138,7 +145,7 @@ export class GatewaySimulator {
       bytes: envelope.length,
       at: new Date().toISOString(),
     };
-    (claimMatch ? this.received : this.checkIns).push(record);
+    (claimMatch ? this.received : assessment ? this.assessments : this.checkIns).push(record);
     if (this.dropNext > 0) {
       this.dropNext--;
       req.socket.destroy();

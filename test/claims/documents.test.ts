@@ -15,6 +15,8 @@ import { formatFinding } from '../../claims/model';
 import { prepareClaim } from '../../claims/pipeline';
 import { ClaimSigner, verifyDocument } from '../../claims/signer/sign';
 import { validateBuffer, validateEpisode } from '../../claims/validator/validate';
+import { GatewayClient } from '../../claims/gateway/client';
+import { GatewaySimulator } from '../../claims/gateway/simulator';
 import { assessmentDocument, episodeFiles } from '../../claims/xml/writer';
 import type { HisDatabase } from '../../connectors/his-db/his-database';
 import { createTestCa, issueCertificate } from '../../engine/certs/certificates';
@@ -87,6 +89,34 @@ describe('claims documents tables (XML6, XML9–XML13, XML15) from the demo HIS'
     const result = await validateBuffer(Buffer.from(signed, 'utf8'), validation);
     assert.deepEqual(result.findings.map(formatFinding), []);
     assert.equal(assessmentDocument(buildEpisode(await source('tb'), options).episode), undefined);
+  });
+
+  it('XML12 goes to its own endpoint (guiDuLieuGdykQd130, loaiHoSo 12): accepted when valid, rejected with the finding, refused when it is not XML12', async () => {
+    const sim = new GatewaySimulator({ username: '01999_BV', password: 'secret' });
+    const url = await sim.start();
+    try {
+      const ca = createTestCa('assessment CA');
+      const signer = new ClaimSigner(issueCertificate(ca, { commonName: 'Benh vien Demo 01999', usage: 'signing' }));
+      const client = new GatewayClient({ baseUrl: url, credentials: { username: '01999_BV', password: 'secret' }, maCskcb: '01999', timeoutMs: 5000 });
+      const { episode } = buildEpisode(await source('assessment'), options);
+      const ok = await client.sendMedicalAssessment(signer.sign(assessmentDocument(episode)!));
+      assert.equal(ok.maKetQua, '200', ok.thongDiep);
+      assert.deepEqual(sim.assessments.map((a) => [a.endpoint, a.loaiHoSo, a.accepted]), [['/api/qd130/guiDuLieuGdykQd130', '12', true]]);
+
+      const broken = structuredClone(episode);
+      broken.tables.XML12![0].fields.SO_BIEN_BAN = '';
+      const bad = await client.sendMedicalAssessment(signer.sign(assessmentDocument(broken)!));
+      assert.equal(bad.maKetQua, '202');
+      assert.match(bad.thongDiep ?? '', /ERROR XML12 record 1 SO_BIEN_BAN line 2 \[field.required\]: required field is empty/);
+
+      const claim = await prepareClaim(await source('tb'), { ...options, signer, ngayLap: '20250320' });
+      const wrong = await client.sendMedicalAssessment(claim.envelope!);
+      assert.equal(wrong.maKetQua, '205');
+      assert.match(wrong.thongDiep ?? '', /nhận bảng XML12 \(CHI_TIEU_GIAM_DINH_YKHOA\), không phải GIAMDINHHS/);
+      assert.equal(sim.received.length, 0, 'nothing went to the claim endpoint');
+    } finally {
+      await sim.stop();
+    }
   });
 
   it('a referral letter is sent only when the visit ended in a transfer (MA_LOAI_RV 2 or 5)', async () => {
