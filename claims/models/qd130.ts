@@ -417,11 +417,11 @@ export interface Xml6 {
   BDDT_ARV?: string;
   /** Initial ARV regimen code (QĐ 5937 App. 10) (Chuỗi, max 200) */
   MA_PHAC_DO_DIEU_TRI_BD?: string;
-  /** Initial regimen line (1/2/3) when regimen = "other" (Số, max 1, integer) */
+  /** Initial regimen line (1/2/3) when regimen = "other" (Số, max 1, integer, codes: bac_phac_do) */
   MA_BAC_PHAC_DO_BD?: string;
-  /** Reason for enrolment code (Số, max 1, integer) */
+  /** Reason for enrolment code (Số, max 1, integer, codes: ma_lydo_dtri) */
   MA_LYDO_DTRI: string;
-  /** TB treatment type code (0 none, 1 latent, 2 TB, 3 drug-resistant...) (Số, max 1, integer) */
+  /** TB treatment type code (0 none, 1 latent, 2 TB, 3 drug-resistant...) (Số, max 1, integer, codes: loai_dtri_lao) */
   LOAI_DTRI_LAO: string;
   /** TB regimen code (Số, max 2, integer, required when {"field":"LOAI_DTRI_LAO","notIn":["0"]}) */
   PHACDO_DTRI_LAO?: string;
@@ -429,25 +429,25 @@ export interface Xml6 {
   NGAYBD_DTRI_LAO?: string;
   /** TB treatment end yyyyMMdd (Chuỗi, max 8, date, required when {"field":"LOAI_DTRI_LAO","notIn":["0"]}) */
   NGAYKT_DTRI_LAO?: string;
-  /** Reason for viral-load test code (Số, max 1, integer) */
+  /** Reason for viral-load test code (Số, max 1, integer, codes: ma_lydo_xntl_vr) */
   MA_LYDO_XNTL_VR?: string;
   /** Viral-load sample date yyyyMMdd (Chuỗi, max 8, date) */
   NGAY_XN_TLVR?: string;
-  /** Viral-load result code (Số, max 1, integer) */
+  /** Viral-load result code (Số, max 1, integer, codes: kq_xntl_vr) */
   KQ_XNTL_VR?: string;
   /** Viral-load result date yyyyMMdd (Chuỗi, max 8, date) */
   NGAY_KQ_XN_TLVR?: string;
-  /** HIV patient type code (Số, max 1, integer) */
+  /** HIV patient type code (Số, max 1, integer, codes: ma_loai_bn_hiv) */
   MA_LOAI_BN: string;
   /** Enrolment status code(s) (Chuỗi, max 18) */
   MA_TINH_TRANG_DK: string;
-  /** PCR test round (1/2/3) (Số, max 1, integer, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
+  /** PCR test round (1/2/3) (Số, max 1, integer, codes: lan_xn_pcr, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   LAN_XN_PCR?: string;
   /** PCR test date yyyyMMdd (Chuỗi, max 8, date, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   NGAY_XN_PCR?: string;
   /** PCR result date yyyyMMdd (Chuỗi, max 8, date, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   NGAY_KQ_XN_PCR?: string;
-  /** PCR result 0 negative / 1 positive (Số, max 1, integer, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
+  /** PCR result 0 negative / 1 positive (Số, max 1, integer, codes: am_duong_tinh, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   MA_KQ_XN_PCR?: string;
   /** Date pregnancy info received yyyyMMdd (Chuỗi, max 8, date) */
   NGAY_NHAN_TT_MANG_THAI?: string;
@@ -461,7 +461,7 @@ export interface Xml6 {
   NGAY_KET_THUC_XU_TRI?: string;
   /** ARV regimen code for the period (Chuỗi, max 200) */
   MA_PHAC_DO_DIEU_TRI: string;
-  /** Regimen line when regimen = "other" (Số, max 1, integer, required when {"field":"MA_PHAC_DO_DIEU_TRI","in":["KHAC"]}) */
+  /** Regimen line when regimen = "other" (Số, max 1, integer, codes: bac_phac_do, required when {"field":"MA_PHAC_DO_DIEU_TRI","in":["KHAC"]}) */
   MA_BAC_PHAC_DO?: string;
   /** Days of ARV dispensed (<= end − start) (Số, max 3, integer, required when {"field":"MA_XU_TRI","in":["1"]}) */
   SO_NGAY_CAP_THUOC_ARV?: string;

@@ -455,13 +455,13 @@ export interface Xml6 {
   BDDT_ARV?: string;
   /** Initial ARV regimen code (QĐ 5937 App. 10) (Chuỗi, max 200) */
   MA_PHAC_DO_DIEU_TRI_BD?: string;
-  /** Initial regimen line (1/2/3) when regimen = "other" (Số, max 1, integer) */
+  /** Initial regimen line (1/2/3) when regimen = "other" (Số, max 1, integer, codes: bac_phac_do) */
   MA_BAC_PHAC_DO_BD?: string;
-  /** Reason for enrolment code (Số, max 1, integer) */
+  /** Reason for enrolment code (Số, max 1, integer, codes: ma_lydo_dtri) */
   MA_LYDO_DTRI: string;
-  /** TB treatment type code (0 none, 1 latent, 2 TB, 3 drug-resistant...) (Số, max 1, integer) */
+  /** TB treatment type code (0 none, 1 latent, 2 TB, 3 drug-resistant...) (Số, max 1, integer, codes: loai_dtri_lao) */
   LOAI_DTRI_LAO: string;
-  /** TB screening method code (Số, max 1, integer) */
+  /** TB screening method code (Số, max 1, integer, codes: sang_loc_lao) */
   SANG_LOC_LAO: string;
   /** TB regimen code (Số, max 2, integer, required when {"field":"LOAI_DTRI_LAO","notIn":["0"]}) */
   PHACDO_DTRI_LAO?: string;
@@ -469,31 +469,31 @@ export interface Xml6 {
   NGAYBD_DTRI_LAO?: string;
   /** TB treatment end yyyyMMdd (Chuỗi, max 8, date, required when {"field":"LOAI_DTRI_LAO","notIn":["0"]}) */
   NGAYKT_DTRI_LAO?: string;
-  /** TB treatment result code (Số, max 1, integer) */
+  /** TB treatment result code (Số, max 1, integer, codes: kq_dtri_lao_hiv) */
   KQ_DTRI_LAO: string;
-  /** Reason for viral-load test code (Số, max 1, integer) */
+  /** Reason for viral-load test code (Số, max 1, integer, codes: ma_lydo_xntl_vr) */
   MA_LYDO_XNTL_VR?: string;
   /** Viral-load sample date yyyyMMdd (Chuỗi, max 8, date) */
   NGAY_XN_TLVR?: string;
-  /** Viral-load result code (Số, max 1, integer) */
+  /** Viral-load result code (Số, max 1, integer, codes: kq_xntl_vr) */
   KQ_XNTL_VR?: string;
   /** Viral-load result date yyyyMMdd (Chuỗi, max 8, date) */
   NGAY_KQ_XN_TLVR?: string;
-  /** HIV patient type code (Số, max 1, integer) */
+  /** HIV patient type code (Số, max 1, integer, codes: ma_loai_bn_hiv) */
   MA_LOAI_BN: string;
-  /** WHO clinical stage 1-4 (Số, max 1, integer) */
+  /** WHO clinical stage 1-4 (Số, max 1, integer, codes: giai_doan_lam_sang) */
   GIAI_DOAN_LAM_SANG: string;
-  /** Key-population group code (Số, max 2, integer) */
+  /** Key-population group code (Số, max 2, integer, codes: nhom_doi_tuong_hiv) */
   NHOM_DOI_TUONG: string;
   /** Enrolment status code(s) (Chuỗi, max 18) */
   MA_TINH_TRANG_DK: string;
-  /** PCR test round (1/2/3) (Số, max 1, integer, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
+  /** PCR test round (1/2/3) (Số, max 1, integer, codes: lan_xn_pcr, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   LAN_XN_PCR?: string;
   /** PCR test date yyyyMMdd (Chuỗi, max 8, date, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   NGAY_XN_PCR?: string;
   /** PCR result date yyyyMMdd (Chuỗi, max 8, date, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   NGAY_KQ_XN_PCR?: string;
-  /** PCR result 0 negative / 1 positive (Số, max 1, integer, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
+  /** PCR result 0 negative / 1 positive (Số, max 1, integer, codes: am_duong_tinh, required when {"field":"MA_TINH_TRANG_DK","in":["1"]}) */
   MA_KQ_XN_PCR?: string;
   /** Date pregnancy info received yyyyMMdd (Chuỗi, max 8, date) */
   NGAY_NHAN_TT_MANG_THAI?: string;
@@ -507,13 +507,13 @@ export interface Xml6 {
   NGAY_KET_THUC_XU_TRI?: string;
   /** ARV regimen code for the period (Chuỗi, max 200) */
   MA_PHAC_DO_DIEU_TRI: string;
-  /** Regimen line when regimen = "other" (Số, max 1, integer, required when {"field":"MA_PHAC_DO_DIEU_TRI","in":["KHAC"]}) */
+  /** Regimen line when regimen = "other" (Số, max 1, integer, codes: bac_phac_do, required when {"field":"MA_PHAC_DO_DIEU_TRI","in":["KHAC"]}) */
   MA_BAC_PHAC_DO?: string;
   /** Days of ARV dispensed (<= end − start) (Số, max 3, integer, required when {"field":"MA_XU_TRI","in":["1"]}) */
   SO_NGAY_CAP_THUOC_ARV?: string;
   /** Regimen switch date yyyyMMdd (Chuỗi, max 8, date) */
   NGAY_CHUYEN_PHAC_DO: string;
-  /** Regimen switch reason code (Số, max 1, integer) */
+  /** Regimen switch reason code (Số, max 1, integer, codes: ly_do_chuyen_phac_do) */
   LY_DO_CHUYEN_PHAC_DO: string;
   /** Facility treating HIV/AIDS (Chuỗi, max 5) */
   MA_CSKCB?: string;
@@ -991,25 +991,25 @@ export interface Xml15 {
   HO_TEN?: string;
   /** Citizen ID (CCCD) / old ID card / passport number; else e-ID account code (Số, max 15, integer) */
   SO_CCCD?: string;
-  /** TB by anatomical site: 1 pulmonary, 2 extrapulmonary (Số, max 1, integer) */
+  /** TB by anatomical site: 1 pulmonary, 2 extrapulmonary (Số, max 1, integer, codes: lao_vitri) */
   PHANLOAI_LAO_VITRI: string;
-  /** TB by treatment history: 1 new, 2 relapse, 3 failure, 4 after loss to follow-up... (Số, max 1, integer) */
+  /** TB by treatment history: 1 new, 2 relapse, 3 failure, 4 after loss to follow-up... (Số, max 1, integer, codes: lao_tien_su) */
   PHANLOAI_LAO_TS: string;
-  /** TB by HIV status: 1 HIV+, 2 HIV−, 3 unknown (Số, max 1, integer) */
+  /** TB by HIV status: 1 HIV+, 2 HIV−, 3 unknown (Số, max 1, integer, codes: lao_hiv) */
   PHANLOAI_LAO_HIV: string;
-  /** TB by bacteriology: 1 confirmed, 2 not confirmed (Số, max 1, integer) */
+  /** TB by bacteriology: 1 confirmed, 2 not confirmed (Số, max 1, integer, codes: lao_vi_khuan) */
   PHANLOAI_LAO_VK: string;
-  /** TB by drug resistance code (Số, max 1, integer, required when {"field":"LOAI_DTRI_LAO","in":["3"]}) */
+  /** TB by drug resistance code (Số, max 1, integer, codes: lao_khang_thuoc, required when {"field":"LOAI_DTRI_LAO","in":["3"]}) */
   PHANLOAI_LAO_KT?: string;
-  /** TB treatment type code (0 none, 1 latent, 2 TB, 3 drug-resistant...) (Số, max 1, integer) */
+  /** TB treatment type code (0 none, 1 latent, 2 TB, 3 drug-resistant...) (Số, max 1, integer, codes: loai_dtri_lao) */
   LOAI_DTRI_LAO: string;
   /** TB treatment start yyyyMMdd (Chuỗi, max 8, date) */
   NGAYBD_DTRI_LAO: string;
-  /** TB regimen code (Số, max 2, integer) */
+  /** TB regimen code (Số, max 2, integer, codes: phacdo_lao) */
   PHACDO_DTRI_LAO: string;
   /** TB treatment end yyyyMMdd (Chuỗi, max 8, date) */
   NGAYKT_DTRI_LAO?: string;
-  /** TB treatment outcome code (Số, max 1, integer) */
+  /** TB treatment outcome code (Số, max 1, integer, codes: ket_qua_dtri_lao) */
   KET_QUA_DTRI_LAO: string;
   /** Facility treating TB (Chuỗi, max 5) */
   MA_CSKCB?: string;

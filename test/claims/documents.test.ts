@@ -119,6 +119,28 @@ describe('claims documents tables (XML6, XML9–XML13, XML15) from the demo HIS'
     }
   });
 
+  it('XML6 and XML15 codes are checked against their official lists; the ARV dates of XML15 are required for HIV-positive patients only', async () => {
+    const { episode } = buildEpisode(await source('tb'), options);
+    const tb = episode.tables.XML15![0].fields;
+    Object.assign(tb, { PHANLOAI_LAO_HIV: '4', PHACDO_DTRI_LAO: '26' });
+    assert.deepEqual(validateEpisode(episode, validation).findings.map(formatFinding), [
+      'ERROR XML15 record 1 (MA_LK=LK00001391, STT=1) PHANLOAI_LAO_HIV [field.code]: «4» is not a code of PHANLOAI_LAO_HIV in QĐ 3176 (allowed: 1, 2, 3)',
+      'ERROR XML15 record 1 (MA_LK=LK00001391, STT=1) PHACDO_DTRI_LAO [field.code]: «26» is not a code of PHACDO_DTRI_LAO in QĐ 3176 (allowed: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25)',
+    ]);
+    Object.assign(tb, { PHANLOAI_LAO_HIV: '1', PHACDO_DTRI_LAO: '1' });
+    assert.deepEqual(validateEpisode(episode, validation).findings.map(formatFinding), [
+      'ERROR XML15 record 1 (MA_LK=LK00001391, STT=1) BDDT_ARV [field.required]: empty, but required when PHANLOAI_LAO_HIV is 1',
+      'ERROR XML15 record 1 (MA_LK=LK00001391, STT=1) NGAY_BAT_DAU_DT_CTX [field.required]: empty, but required when PHANLOAI_LAO_HIV is 1',
+    ]);
+
+    const hiv = buildEpisode(await source('hiv'), options).episode;
+    Object.assign(hiv.tables.XML6![0].fields, { NHOM_DOI_TUONG: '12', SANG_LOC_LAO: '5' });
+    assert.deepEqual(validateEpisode(hiv, validation).findings.map(formatFinding), [
+      'WARNING XML6 record 1 (MA_LK=LK00000575) SANG_LOC_LAO [field.code]: «5» is not in the project\'s list of SANG_LOC_LAO codes (the list is partial: check it against the official list)',
+      'ERROR XML6 record 1 (MA_LK=LK00000575) NHOM_DOI_TUONG [field.code]: «12» is not a code of NHOM_DOI_TUONG in QĐ 3176 (allowed: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)',
+    ]);
+  });
+
   it('a referral letter is sent only when the visit ended in a transfer (MA_LOAI_RV 2 or 5)', async () => {
     const src = await source('referral');
     src.visit = { ...src.visit, dischargeTypeCode: '1' };
