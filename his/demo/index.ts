@@ -110,6 +110,7 @@ export async function ensureDemoHis(dataDir: string, options: { seed?: number; v
     await createDemoHis({ file, seed: options.seed ?? 1, visits: options.visits ?? 2000 });
     created = true;
   } else {
+    addMissingDemoTables(file);
     addMissingDemoColumns(file);
   }
   return { connection: { type: 'sqlite', file }, mapping: 'demo-his', created, file };
@@ -137,6 +138,36 @@ export function addMissingDemoColumns(file: string): string[] {
     db.close();
   }
   return added;
+}
+
+/**
+ * A demo HIS made by an earlier version lacks the tables added to the schema since (the documents a
+ * visit produces: KB_CHUYENTUYEN, KB_CHUNGSINH, KB_GIAYNGHI, KB_HIV, KB_LAO, KB_GIAMDINH), and the
+ * mapping reads them: they are created, empty (its visits simply have no such documents). Returns
+ * the tables created.
+ */
+export function addMissingDemoTables(file: string): string[] {
+  const db = new Database(file);
+  const created: string[] = [];
+  try {
+    const existing = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));
+    for (const table of demoTables) {
+      if (existing.has(table.name)) continue;
+      const columns = table.columns.map((c) =>
+        c.generated ? `"${c.name}" integer PRIMARY KEY AUTOINCREMENT NOT NULL` : `"${c.name}" ${sqliteColumnType(c.type)}${c.primary ? ' PRIMARY KEY NOT NULL' : ''}`,
+      );
+      db.transaction(() => {
+        db.exec(`CREATE TABLE "${table.name}" (${columns.join(', ')})`);
+        for (const [i, index] of (table.indices ?? []).entries()) {
+          db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX "IDX_${table.name}_${i}" ON "${table.name}" (${index.columns.map((c) => `"${c}"`).join(', ')})`);
+        }
+      })();
+      created.push(table.name);
+    }
+  } finally {
+    db.close();
+  }
+  return created;
 }
 
 /** The declared SQLite type TypeORM gives each column kind (table-spec.ts), so added columns look the same. */
